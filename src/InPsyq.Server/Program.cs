@@ -1,1 +1,3 @@
-return 0;
+using InPsyq.Server.Cli;
+
+return await WeeklyCli.InvokeAsync(args);

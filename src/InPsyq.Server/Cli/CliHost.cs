@@ -1,0 +1,45 @@
+using Azure;
+using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Server.Cli;
+
+/// <summary>The composition root of the one-shot CLI verbs: configuration, logging to stderr, the runner library.</summary>
+internal static class CliHost
+{
+    public static async Task<int> RunAsync(Func<IServiceProvider, TimeProvider, Task<int>> verb, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = ServerApp.LocalDefaults });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
+        builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+        builder.Logging.Configure(options => options.ActivityTrackingOptions = default);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddInPsyqWeekly(builder.Configuration).AddSingleton<DemoTenantSeeder>();
+
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            return await verb(host.Services, host.Services.GetRequiredService<TimeProvider>());
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"Configuration is invalid: {string.Join(" ", e.Failures)}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (Exception e) when (e is NpgsqlException or RequestFailedException or HttpRequestException)
+        {
+            var dependency = e is NpgsqlException ? "postgres" : "blob_storage";
+            await Console.Error.WriteLineAsync($"DEPENDENCY_UNAVAILABLE: {dependency} is unavailable ({e.GetType().Name}).");
+            return ExitCodes.DependencyUnavailable;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using InPsyq.Weekly.Runs;
+
+namespace InPsyq.Server.Cli;
+
+/// <summary>The CLI's exit codes, stable for scripts.</summary>
+public static class ExitCodes
+{
+    public const int Completed = 0;
+    public const int Failed = 1;
+    public const int Partial = 2;
+    public const int Locked = 3;
+    public const int DependencyUnavailable = 4;
+    public const int InvalidInput = 64;
+
+    public static int For(RunStatus status) => status switch
+    {
+        RunStatus.Completed or RunStatus.Planned => Completed,
+        RunStatus.Partial => Partial,
+        RunStatus.Locked => Locked,
+        _ => Failed,
+    };
+
+    public static int For(ApiError refusal) => refusal.Status switch
+    {
+        503 => DependencyUnavailable,
+        409 when refusal.Code == "LOCKED" => Locked,
+        _ => InvalidInput,
+    };
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Text.Json;
+using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Weeks;
+
+namespace InPsyq.Server.Cli;
+
+/// <summary>
+/// The command line of the standalone host: <c>serve</c>, <c>migrate</c>, <c>seed-demo</c>, <c>run-weekly</c>.
+/// Exit codes: 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.
+/// </summary>
+public static class WeeklyCli
+{
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var root = new RootCommand("InPsyq Weekly: the weekly team-health pipeline (standalone host).")
+        {
+            ServeCommand(),
+            MigrateCommand(),
+            SeedDemoCommand(),
+            RunWeeklyCommand(),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+
+            return ExitCodes.InvalidInput;
+        }
+
+        return await parse.InvokeAsync();
+    }
+
+    private static Command ServeCommand()
+    {
+        var urls = new Option<string>("--urls") { Description = "Addresses to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:7071" };
+        var command = new Command("serve", "Serve the HTTP endpoints under /api and run the schedules.") { urls };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var app = ServerApp.Build(["--urls", parse.GetValue(urls)!]);
+            await app.RunAsync(cancellationToken);
+            return ExitCodes.Completed;
+        });
+        return command;
+    }
+
+    private static Command MigrateCommand()
+    {
+        var command = new Command("migrate", "Apply the database migrations and create the blob containers.");
+        command.SetAction((_, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        {
+            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
+            Console.WriteLine($"Migrations are current (pipeline schema {DatabaseMigrator.LatestPipelineVersion}); blob containers exist.");
+            return ExitCodes.Completed;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command SeedDemoCommand()
+    {
+        var seed = new Option<int>("--seed") { Description = "Seed of the deterministic demo tenant.", DefaultValueFactory = _ => DemoTenant.DefaultSeed };
+        var command = new Command("seed-demo", "Create the demo tenant (orgs, teams, dependencies, 13 weeks of answers).") { seed };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
+            var summary = await services.GetRequiredService<DemoTenantSeeder>()
+                .SeedAsync(parse.GetValue(seed), IsoWeek.Containing(time.GetUtcNow()).AddWeeks(-1), cancellationToken);
+            Console.WriteLine(summary);
+            return ExitCodes.Completed;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command RunWeeklyCommand()
+    {
+        var weekOffset = new Option<string?>("--week-offset") { Description = "0 = current week, -1 = last completed (default), down to -52." };
+        var weekStart = new Option<string?>("--week-start") { Description = "A Monday, YYYY-MM-DD." };
+        var org = new Option<string?>("--org") { Description = "Only this org (UUID)." };
+        var team = new Option<string?>("--team") { Description = "Only this team (UUID; needs --org)." };
+        var mode = new Option<string?>("--mode") { Description = "FULL (default), PIPELINE_ONLY or INTERPRETATION_ONLY." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Plan only: no lock, no writes." };
+        var force = new Option<bool>("--force") { Description = "Recompute even when input hashes match." };
+        var json = new Option<bool>("--json") { Description = "Print the raw JSON report." };
+        var command = new Command("run-weekly", "Run the weekly pipeline once and print its report.")
+        {
+            weekOffset, weekStart, org, team, mode, dryRun, force, json,
+        };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            var offsetText = parse.GetValue(weekOffset);
+            if (offsetText is not null && !long.TryParse(offsetText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                return Refuse(ApiError.BadRequest("INVALID_TYPE", "--week-offset must be an integer.", "week_offset"));
+            }
+
+            var draft = new RunRequestDraft
+            {
+                WeekOffset = offsetText is null ? null : long.Parse(offsetText, System.Globalization.CultureInfo.InvariantCulture),
+                WeekStart = parse.GetValue(weekStart),
+                OrgId = parse.GetValue(org),
+                TeamId = parse.GetValue(team),
+                Mode = parse.GetValue(mode),
+                DryRun = parse.GetValue(dryRun),
+                Force = parse.GetValue(force),
+            };
+            var request = RunRequestValidator.Validate(draft, IsoWeek.Containing(time.GetUtcNow()), out var error);
+            if (error is not null)
+            {
+                return Refuse(error);
+            }
+
+            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
+            var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(request, RunTrigger.Cli, cancellationToken);
+            if (result.Refusal is { } refusal)
+            {
+                return Refuse(refusal);
+            }
+
+            Console.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(result.Report, WeeklyJson.Options)
+                : RunReportText.Render(result.Report!));
+            return ExitCodes.For(result.Report!.Status);
+        }, cancellationToken));
+        return command;
+    }
+
+    private static int Refuse(ApiError error)
+    {
+        Console.Error.WriteLine($"{error.Code}: {error.Message}");
+        return ExitCodes.For(error);
+    }
+}

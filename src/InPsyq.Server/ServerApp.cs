@@ -1,0 +1,58 @@
+using InPsyq.Server.Scheduling;
+using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Storage;
+
+namespace InPsyq.Server;
+
+/// <summary>
+/// The standalone host: the same routes as the Azure Functions app, under <c>/api</c>, served by Kestrel, plus an
+/// in-process scheduler for the same timer schedules. This is its composition root.
+/// </summary>
+public static class ServerApp
+{
+    /// <summary>Defaults of a local installation; environment variables and settings override them.</summary>
+    public static IReadOnlyDictionary<string, string?> LocalDefaults { get; } = new Dictionary<string, string?>
+    {
+        ["MIGRATE_SOURCE_TABLES"] = "true",
+    };
+
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = LocalDefaults });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Services
+            .AddInPsyqWeekly(builder.Configuration)
+            .AddInPsyqWeeklyHttp(builder.Configuration)
+            .AddHostedService<StorageStartup>();
+        if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
+        {
+            builder.Services.AddHostedService<WeeklyScheduler>();
+        }
+
+        var app = builder.Build();
+        MapRoutes(app);
+        return app;
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+        api.Map(RunWeeklyEndpoint.Route, (HttpRequest request, RunWeeklyEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.HandleAsync(request, cancellationToken));
+        api.MapGet(LiveEndpoint.Route, LiveEndpoint.Handle);
+    }
+
+    /// <summary>Applies migrations and creates containers before the host serves anything.</summary>
+    private sealed class StorageStartup(StorageInitializer initializer) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => initializer.InitializeAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

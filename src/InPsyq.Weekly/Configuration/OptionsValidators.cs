@@ -1,0 +1,140 @@
+using System.Globalization;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Configuration;
+
+/// <summary>Start-up validation: every message names the setting and the rule, never a secret value.</summary>
+internal sealed class WeeklyRunOptionsValidator : IValidateOptions<WeeklyRunOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WeeklyRunOptions options)
+    {
+        var failures = new List<string>();
+        if (!WeeklySchedule.TryParse(options.Schedule, out _))
+        {
+            failures.Add($"WEEKLY_SCHEDULE '{options.Schedule}' is not a 6-field NCRONTAB expression (e.g. '0 0 2 * * 1').");
+        }
+
+        Settings.RequireRange(failures, "WEEKLY_TEAM_PARALLELISM", options.TeamParallelism, 1, 64);
+        Settings.RequirePositive(failures, "WEEKLY_TEAM_TIMEOUT_SECONDS", options.TeamTimeoutSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_HTTP_DEADLINE_SECONDS", options.HttpDeadlineSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_RUN_DEADLINE_SECONDS", options.RunDeadlineSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_AUDIT_FINISH_RETRY_SECONDS", options.AuditFinishRetrySeconds);
+        if (options.Deadline < TimeSpan.Zero || options.Deadline >= TimeSpan.FromDays(7))
+        {
+            failures.Add("WEEKLY_DEADLINE must be a time span from 00:00:00 to 6.23:59:59 after the end of the target week.");
+        }
+
+        return Settings.Result(failures);
+    }
+}
+
+internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions) : IValidateOptions<LockOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LockOptions options)
+    {
+        var failures = new List<string>();
+        // Blob leases are 15-60 seconds (or infinite, which a TTL lock must never use).
+        Settings.RequireRange(failures, "WEEKLY_LOCK_LEASE_SECONDS", options.LeaseSeconds, 15, 60);
+        Settings.RequirePositive(failures, "WEEKLY_LOCK_TTL_SECONDS", options.TtlSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_LOCK_RENEW_SECONDS", options.RenewSeconds);
+        Settings.RequirePositive(failures, "REAPER_GRACE_SECONDS", options.ReaperGraceSeconds);
+        if (options.RenewSeconds > options.LeaseSeconds / 3.0)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"WEEKLY_LOCK_RENEW_SECONDS ({options.RenewSeconds}) must be at most a third of WEEKLY_LOCK_LEASE_SECONDS ({options.LeaseSeconds}), so one failed renewal still leaves time to notice."));
+        }
+
+        var run = runOptions.Value;
+        if (run.RunDeadlineSeconds >= options.TtlSeconds || run.HttpDeadlineSeconds >= options.TtlSeconds)
+        {
+            failures.Add("WEEKLY_RUN_DEADLINE_SECONDS and WEEKLY_HTTP_DEADLINE_SECONDS must be below WEEKLY_LOCK_TTL_SECONDS, so a run ends before its lock does.");
+        }
+
+        Settings.RequireContainerName(failures, "BLOB_LOCK_CONTAINER", options.Container);
+        return Settings.Result(failures);
+    }
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+        {
+            failures.Add("POSTGRES_CONNECTION_STRING is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.BlobConnectionString) && options.BlobServiceUri is null)
+        {
+            failures.Add("BLOB_CONNECTION_STRING (or BLOB_SERVICE_URI with a managed identity) is required.");
+        }
+
+        Settings.RequireContainerName(failures, "BLOB_ATTRIBUTION_CONTAINER", options.AttributionContainer);
+        return Settings.Result(failures);
+    }
+}
+
+internal sealed class SecretsOptionsValidator : IValidateOptions<SecretsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SecretsOptions options)
+    {
+        var failures = new List<string>();
+        RequireSecret(failures, "INTERNAL_CRON_SECRET", options.CronSecret);
+        RequireSecret(failures, "INTERNAL_ADMIN_SECRET", options.AdminSecret);
+        if (failures.Count == 0 && string.Equals(options.CronSecret, options.AdminSecret, StringComparison.Ordinal))
+        {
+            failures.Add("INTERNAL_CRON_SECRET and INTERNAL_ADMIN_SECRET must be different.");
+        }
+
+        return Settings.Result(failures);
+    }
+
+    private static void RequireSecret(List<string> failures, string setting, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            failures.Add($"{setting} is required.");
+        }
+        else if (value.Length < SecretsOptions.MinimumLength)
+        {
+            failures.Add($"{setting} must be at least {SecretsOptions.MinimumLength} characters long.");
+        }
+    }
+}
+
+internal static class Settings
+{
+    public static void RequirePositive(List<string> failures, string setting, double value)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting} must be a positive number of seconds (got {value})."));
+        }
+    }
+
+    public static void RequireRange(List<string> failures, string setting, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{setting} must be between {min} and {max} (got {value})."));
+        }
+    }
+
+    /// <summary>Blob container names: 3-63 lowercase letters, digits and single hyphens.</summary>
+    public static void RequireContainerName(List<string> failures, string setting, string? value)
+    {
+        var valid = value is { Length: >= 3 and <= 63 }
+            && value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+            && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
+            && !value.Contains("--", StringComparison.Ordinal);
+        if (!valid)
+        {
+            failures.Add($"{setting} '{value}' is not a valid blob container name (3-63 lowercase letters, digits, single hyphens).");
+        }
+    }
+
+    public static ValidateOptionsResult Result(List<string> failures) =>
+        failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Configuration;
+
+namespace InPsyq.Weekly.Configuration;
+
+/// <summary>Where the pipeline keeps its state: Postgres for tables, Blob storage for locks and attribution.</summary>
+public sealed class StorageOptions
+{
+    [ConfigurationKeyName("POSTGRES_CONNECTION_STRING")]
+    public string? PostgresConnectionString { get; set; }
+
+    [ConfigurationKeyName("BLOB_CONNECTION_STRING")]
+    public string? BlobConnectionString { get; set; }
+
+    /// <summary>Blob service URI for identity-based access (used when no connection string is set).</summary>
+    [ConfigurationKeyName("BLOB_SERVICE_URI")]
+    public Uri? BlobServiceUri { get; set; }
+
+    [ConfigurationKeyName("BLOB_ATTRIBUTION_CONTAINER")]
+    public string AttributionContainer { get; set; } = "attribution";
+
+    /// <summary>Whether migrations also create the source tables owned by the wider product (true only locally).</summary>
+    [ConfigurationKeyName("MIGRATE_SOURCE_TABLES")]
+    public bool MigrateSourceTables { get; set; }
+}

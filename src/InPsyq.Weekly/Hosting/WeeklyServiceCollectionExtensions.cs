@@ -1,0 +1,64 @@
+using InPsyq.Weekly.Audit;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Security;
+using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Hosting;
+
+/// <summary>The composition of the runner library, shared by both hosts' composition roots.</summary>
+public static class WeeklyServiceCollectionExtensions
+{
+    /// <summary>Everything a weekly run needs: options (validated at start-up), storage, locking, audit, the runner.</summary>
+    public static IServiceCollection AddInPsyqWeekly(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<WeeklyRunOptions, WeeklyRunOptionsValidator>(configuration);
+        services.AddValidatedOptions<LockOptions, LockOptionsValidator>(configuration);
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration);
+        services.AddOptions<HealthOptions>().Bind(configuration);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<HostIdentity>();
+        services.TryAddSingleton(provider =>
+        {
+            var storage = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new NpgsqlDataSourceBuilder(storage.PostgresConnectionString).Build();
+        });
+        services.TryAddSingleton<BlobStore>();
+        services.TryAddSingleton<DatabaseMigrator>();
+        services.TryAddSingleton<TenantDirectory>();
+        services.TryAddSingleton<LockFences>();
+        services.TryAddSingleton<DependencyProbe>();
+        services.TryAddSingleton<WeeklyLockManager>();
+        services.TryAddSingleton<WeeklyRunAudit>();
+        services.TryAddSingleton<RunExecutionFactory>();
+        services.TryAddSingleton<WeeklyRunner>();
+        services.TryAddSingleton<ScheduledWeeklyRun>();
+        services.TryAddSingleton<StorageInitializer>();
+        return services;
+    }
+
+    /// <summary>The HTTP handlers. Their secrets are required: the host refuses to start without them.</summary>
+    public static IServiceCollection AddInPsyqWeeklyHttp(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidator>(configuration);
+        services.TryAddSingleton<SecretAuthenticator>();
+        services.TryAddSingleton<RunWeeklyEndpoint>();
+        return services;
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+}

@@ -1,0 +1,410 @@
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Runs;
+
+/// <summary>Creates the executions of runs with the services they share.</summary>
+public sealed class RunExecutionFactory(
+    TenantDirectory tenants,
+    WeeklyLockManager locks,
+    LockFences fences,
+    IEnumerable<IPipelineStage> stages,
+    IOptions<WeeklyRunOptions> options,
+    TimeProvider time,
+    ILogger<RunExecution> logger)
+{
+    private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages = stages.ToDictionary(stage => stage.Stage);
+
+    public RunExecution Create(Guid runId, RunRequest request, RunTrigger trigger) =>
+        new(runId, request, trigger, tenants, locks, fences, _stages, options.Value, time, logger);
+}
+
+/// <summary>
+/// One run: orgs serially in org_id order, and within an org stage by stage, each stage's teams in a sliding window
+/// of <c>WEEKLY_TEAM_PARALLELISM</c> with a per-team budget. Whatever stops the run (deadline, TTL, lost lock,
+/// shutdown) leaves the teams it did not reach <c>not_started</c>; finished units stay and are reused next time.
+/// </summary>
+public sealed partial class RunExecution : IDisposable
+{
+    private readonly TenantDirectory _tenants;
+    private readonly WeeklyLockManager _locks;
+    private readonly LockFences _fences;
+    private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages;
+    private readonly WeeklyRunOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _lockLost = new();
+    private readonly HashSet<string> _notes = [];
+    private readonly List<RunError> _runErrors = [];
+    private readonly long _startTimestamp;
+
+    internal RunExecution(
+        Guid runId,
+        RunRequest request,
+        RunTrigger trigger,
+        TenantDirectory tenants,
+        WeeklyLockManager locks,
+        LockFences fences,
+        IReadOnlyDictionary<PipelineStage, IPipelineStage> stages,
+        WeeklyRunOptions options,
+        TimeProvider time,
+        ILogger logger)
+    {
+        RunId = runId;
+        Request = request;
+        Trigger = trigger;
+        _tenants = tenants;
+        _locks = locks;
+        _fences = fences;
+        _stages = stages;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _startTimestamp = time.GetTimestamp();
+    }
+
+    public Guid RunId { get; }
+
+    public RunRequest Request { get; }
+
+    public RunTrigger Trigger { get; }
+
+    /// <summary>Runs the request under <paramref name="firstLock"/> (the week lock, or the org lock of a scoped run).</summary>
+    public async Task<RunReport> RunAsync(HeldLock firstLock, LockHolder holder, TimeSpan deadline, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        using var deadlineReached = new CancellationTokenSource(deadline, _time);
+        using var ttlExpired = new CancellationTokenSource(Positive(holder.ExpiresAt - _time.GetUtcNow()), _time);
+        using var lostRegistration = firstLock.Lost.Register(_lockLost.Cancel);
+        using var stopSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineReached.Token, ttlExpired.Token, _lockLost.Token);
+        var stop = new RunStop(_lockLost, ttlExpired, deadlineReached, stopSource.Token);
+
+        var orgs = (await _tenants.LoadScopeAsync(Request.OrgId, Request.TeamId, cancellationToken)).Select(org => new OrgProgress(org)).ToList();
+        var locked = new HashSet<Guid>();
+        if (Request.IsWholeWeek)
+        {
+            var deferred = new List<OrgProgress>();
+            foreach (var org in orgs)
+            {
+                if (!await TryProcessUnderOrgLockAsync(org, holder, stop))
+                {
+                    deferred.Add(org);
+                }
+            }
+
+            // Orgs held by scoped runs get one more chance at the end, if time remains.
+            foreach (var org in deferred)
+            {
+                if (!await TryProcessUnderOrgLockAsync(org, holder, stop))
+                {
+                    locked.Add(org.Org.OrgId);
+                    RecordAll(org, StageStatus.Locked, "org_locked");
+                }
+            }
+        }
+        else
+        {
+            foreach (var org in orgs)
+            {
+                await ProcessOrgAsync(org, stop);
+            }
+        }
+
+        if (_lockLost.IsCancellationRequested)
+        {
+            _runErrors.Add(new RunError(null, null, null, "LOCK_LOST", "The run lost its lock; it stopped writing and left unfinished teams not_started."));
+        }
+
+        if (stop.Describe() is { } reason)
+        {
+            _notes.Add(reason);
+        }
+
+        return BuildReport(orgs, locked, RunStatusFor(orgs, locked), startedAt);
+    }
+
+    /// <summary>The dry run: what every team and stage would do, and whether the lock is free. Writes nothing.</summary>
+    public async Task<RunReport> PlanAsync(CancellationToken cancellationToken)
+    {
+        var key = Request.IsWholeWeek ? LockKey.WholeWeek(Request.Week) : LockKey.ForOrg(Request.Week, Request.OrgId!.Value);
+        var holder = await _locks.FindHolderAsync(key, cancellationToken);
+        var orgs = (await _tenants.LoadScopeAsync(Request.OrgId, Request.TeamId, cancellationToken)).Select(org => new OrgProgress(org)).ToList();
+        var plan = new List<PlanEntry>();
+        foreach (var org in orgs)
+        {
+            foreach (var stage in StageStatuses.StagesOf(Request.Mode))
+            {
+                var orgStage = _stages.TryGetValue(stage, out var implementation)
+                    ? await implementation.BeginOrgAsync(Context(org), cancellationToken)
+                    : null;
+                foreach (var team in org.Org.Teams)
+                {
+                    var teamPlan = orgStage is null ? StagePlan.Skip("stage_unavailable") : await orgStage.PlanTeamAsync(team, cancellationToken);
+                    org.Record(team, new TeamStageResult(stage, StageOutcome.Skip(teamPlan.Reason), 0, teamPlan));
+                    plan.Add(new PlanEntry(org.Org.OrgId, team.TeamId, stage.ToWire(), teamPlan.WillRun ? "run" : "skip", teamPlan.Reason));
+                }
+            }
+        }
+
+        return BuildReport(orgs, [], RunStatus.Planned, _time.GetUtcNow()) with
+        {
+            Plan = plan,
+            Lock = new LockStatus(holder is null, holder),
+            Teams = [],
+        };
+    }
+
+    public RunReport LockedReport(DateTimeOffset startedAt) => BuildReport([], [], RunStatus.Locked, startedAt);
+
+    public RunReport FailedReport(DateTimeOffset startedAt, string error) => BuildReport([], [], RunStatus.Failed, startedAt) with
+    {
+        Errors = [new RunError(Request.OrgId, Request.TeamId, null, "RUN_FAILED", error)],
+    };
+
+    private async Task<bool> TryProcessUnderOrgLockAsync(OrgProgress org, LockHolder holder, RunStop stop)
+    {
+        if (stop.Token.IsCancellationRequested)
+        {
+            RecordAll(org, StageStatus.NotStarted, stop.Describe());
+            return true;
+        }
+
+        var attempt = await _locks.TryAcquireAsync(LockKey.ForOrg(Request.Week, org.Org.OrgId), holder, stop.Token);
+        if (!attempt.Acquired)
+        {
+            return false;
+        }
+
+        await using (attempt.Lock)
+        {
+            using var lostRegistration = attempt.Lock!.Lost.Register(_lockLost.Cancel);
+            await ProcessOrgAsync(org, stop);
+        }
+
+        return true;
+    }
+
+    private async Task ProcessOrgAsync(OrgProgress org, RunStop stop)
+    {
+        LogOrgStarted(org.Org.OrgId, org.Org.Teams.Count);
+        await _fences.TakeAsync(Request.Week, org.Org.OrgId, RunId, stop.Token);
+        PipelineStage? previous = null;
+        foreach (var stage in StageStatuses.StagesOf(Request.Mode))
+        {
+            var ready = new List<TeamRef>();
+            foreach (var team in org.Org.Teams)
+            {
+                if (previous is { } earlier && org.Find(team.TeamId, earlier) is { } result && !result.Outcome.Status.IsDone())
+                {
+                    org.Record(team, new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, "upstream_failed"), 0));
+                }
+                else
+                {
+                    ready.Add(team);
+                }
+            }
+
+            previous = stage;
+            if (!_stages.TryGetValue(stage, out var implementation))
+            {
+                _notes.Add($"stage_unavailable:{stage.ToWire()}");
+                ready.ForEach(team => org.Record(team, new TeamStageResult(stage, StageOutcome.Skip("stage_unavailable"), 0)));
+                continue;
+            }
+
+            await RunStageAsync(implementation, org, ready, stop);
+        }
+    }
+
+    private async Task RunStageAsync(IPipelineStage implementation, OrgProgress org, List<TeamRef> teams, RunStop stop)
+    {
+        IOrgStage orgStage;
+        var started = _time.GetTimestamp();
+        try
+        {
+            orgStage = await implementation.BeginOrgAsync(Context(org), stop.Token);
+        }
+        catch (Exception e)
+        {
+            var outcome = Classify(e, stop, null, implementation.Stage);
+            teams.ForEach(team => org.Record(team, new TeamStageResult(implementation.Stage, outcome, ElapsedMs(started))));
+            return;
+        }
+
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = _options.TeamParallelism };
+        await Parallel.ForEachAsync(teams, parallelism, async (team, _) =>
+            org.Record(team, await RunTeamAsync(implementation, orgStage, team, stop)));
+    }
+
+    private async Task<TeamStageResult> RunTeamAsync(IPipelineStage implementation, IOrgStage orgStage, TeamRef team, RunStop stop)
+    {
+        var stage = implementation.Stage;
+        if (stop.Token.IsCancellationRequested)
+        {
+            return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, stop.Describe()), 0);
+        }
+
+        var started = _time.GetTimestamp();
+        using var budget = new CancellationTokenSource(implementation.TeamTimeout ?? _options.TeamTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
+        StageOutcome outcome;
+        try
+        {
+            outcome = await orgStage.RunTeamAsync(team, linked.Token);
+        }
+        catch (Exception e)
+        {
+            outcome = Classify(e, stop, budget, stage);
+            if (outcome.Status == StageStatus.Failed)
+            {
+                LogTeamFailed(e, team.TeamId, stage.ToWire(), outcome.ErrorCode!);
+            }
+        }
+
+        return new TeamStageResult(stage, outcome, ElapsedMs(started));
+    }
+
+    private StageOutcome Classify(Exception e, RunStop stop, CancellationTokenSource? budget, PipelineStage stage)
+    {
+        if (e is LockLostException)
+        {
+            _lockLost.Cancel();
+            return new StageOutcome(StageStatus.NotStarted, "lock_lost");
+        }
+
+        if (stop.Token.IsCancellationRequested)
+        {
+            return new StageOutcome(StageStatus.NotStarted, stop.Describe());
+        }
+
+        if (budget is { IsCancellationRequested: true })
+        {
+            return new StageOutcome(StageStatus.TimedOut, "team_timeout", "TEAM_TIMEOUT",
+                $"The {stage.ToWire()} stage exceeded its per-team budget; nothing was written after the timeout.");
+        }
+
+        return e is StageFailedException failed
+            ? StageOutcome.Fail(failed.Code, failed.Message)
+            : StageOutcome.Fail("STAGE_ERROR", $"The {stage.ToWire()} stage failed unexpectedly ({e.GetType().Name}); see the logs for this run id.");
+    }
+
+    private OrgStageContext Context(OrgProgress org) => new(RunId, Request.Week, org.Org, Request.Force, org, _fences);
+
+    private void RecordAll(OrgProgress org, StageStatus status, string? reason)
+    {
+        foreach (var team in org.Org.Teams)
+        {
+            foreach (var stage in StageStatuses.StagesOf(Request.Mode))
+            {
+                org.Record(team, new TeamStageResult(stage, new StageOutcome(status, reason), 0));
+            }
+        }
+    }
+
+    private RunStatus RunStatusFor(List<OrgProgress> orgs, HashSet<Guid> locked)
+    {
+        var teams = orgs.SelectMany(org => org.Org.Teams.Select(team => TeamStatus(org, team))).ToList();
+        if (teams.Count == 0)
+        {
+            _notes.Add("no_teams");
+            return _runErrors.Count == 0 ? RunStatus.Completed : RunStatus.Partial;
+        }
+
+        if (locked.Count == orgs.Count)
+        {
+            return RunStatus.Locked;
+        }
+
+        var processed = teams.Where(status => status is not (StageStatus.NotStarted or StageStatus.Locked)).ToList();
+        if (processed.Count > 0 && processed.All(status => status.IsFailure()))
+        {
+            return RunStatus.Failed;
+        }
+
+        return teams.All(status => status.IsDone()) && _runErrors.Count == 0 ? RunStatus.Completed : RunStatus.Partial;
+    }
+
+    private static StageStatus TeamStatus(OrgProgress org, TeamRef team)
+    {
+        var results = org.ResultsOf(team.TeamId);
+        return results.Count == 0 ? StageStatus.NotStarted : results.Select(result => result.Outcome.Status).MaxBy(status => status.Severity());
+    }
+
+    private RunReport BuildReport(List<OrgProgress> orgs, HashSet<Guid> locked, RunStatus status, DateTimeOffset startedAt)
+    {
+        var teamReports = new List<TeamReport>();
+        var teamErrors = new List<RunError>();
+        var counts = new RunCountsBuilder();
+        foreach (var org in orgs)
+        {
+            var orgFailed = false;
+            var orgDone = !locked.Contains(org.Org.OrgId);
+            foreach (var team in org.Org.Teams)
+            {
+                var results = org.ResultsOf(team.TeamId);
+                var teamStatus = TeamStatus(org, team);
+                counts.AddTeam(teamStatus, results);
+                orgFailed |= teamStatus.IsFailure();
+                orgDone &= teamStatus.IsDone();
+                teamErrors.AddRange(results
+                    .Where(result => result.Outcome.ErrorCode is not null)
+                    .Select(result => new RunError(org.Org.OrgId, team.TeamId, result.Stage.ToWire(), result.Outcome.ErrorCode!, result.Outcome.ErrorMessage ?? result.Outcome.ErrorCode!)));
+                teamReports.Add(new TeamReport(org.Org.OrgId, team.TeamId, team.Name, teamStatus.ToWire(), [.. results.Select(ToStageReport)]));
+            }
+
+            counts.AddOrg(orgFailed, orgDone && !orgFailed);
+        }
+
+        return new RunReport
+        {
+            RunId = RunId,
+            Trigger = Trigger.ToWire(),
+            WeekStart = Request.Week.ToString(),
+            WeekLabel = Request.Week.Label,
+            Scope = new RunScopeReport(Request.OrgId, Request.TeamId),
+            Mode = Request.Mode.ToWire(),
+            DryRun = Request.DryRun,
+            Force = Request.Force,
+            Status = status,
+            DurationMs = ElapsedMs(_startTimestamp),
+            Counts = counts.Build(orgs.Count),
+            Errors = [.. _runErrors.Concat(teamErrors).Take(20)],
+            Notes = [.. _notes.Order(StringComparer.Ordinal)],
+            Teams = teamReports,
+        };
+    }
+
+    private static StageReport ToStageReport(TeamStageResult result) =>
+        new(result.Stage.ToWire(), result.Outcome.Status.ToWire(), result.Outcome.Reason, result.DurationMs, result.Outcome.ErrorCode);
+
+    private long ElapsedMs(long startTimestamp) => (long)_time.GetElapsedTime(startTimestamp).TotalMilliseconds;
+
+    private static TimeSpan Positive(TimeSpan span) => span > TimeSpan.Zero ? span : TimeSpan.Zero;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processing org {OrgId} ({TeamCount} teams)")]
+    private partial void LogOrgStarted(Guid orgId, int teamCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Team {TeamId} failed in stage {Stage}: {Code}")]
+    private partial void LogTeamFailed(Exception exception, Guid teamId, string stage, string code);
+
+    public void Dispose() => _lockLost.Dispose();
+
+    /// <summary>
+    /// What stops the run, and the name of what did, in order of precedence: a lost lock, the TTL, the run deadline;
+    /// host shutdown has no name of its own.
+    /// </summary>
+    private sealed class RunStop(
+        CancellationTokenSource lockLost, CancellationTokenSource ttlExpired, CancellationTokenSource deadlineReached, CancellationToken token)
+    {
+        public CancellationToken Token { get; } = token;
+
+        public string? Describe() =>
+            lockLost.IsCancellationRequested ? "lock_lost"
+            : ttlExpired.IsCancellationRequested ? "ttl_expired"
+            : deadlineReached.IsCancellationRequested ? "deadline_reached"
+            : null;
+    }
+}

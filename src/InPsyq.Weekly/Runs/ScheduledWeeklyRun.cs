@@ -1,0 +1,24 @@
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Runs;
+
+/// <summary>
+/// The timer's run: FULL for the last completed week before the latest schedule occurrence. A past-due firing
+/// after downtime runs once, for the latest occurrence, whatever it missed before.
+/// </summary>
+public sealed class ScheduledWeeklyRun(WeeklyRunner runner, IOptions<WeeklyRunOptions> options, TimeProvider time)
+{
+    public WeeklySchedule Schedule { get; } = WeeklySchedule.Parse(options.Value.Schedule);
+
+    /// <summary>The week the timer targets now, or null when the schedule never fired in the last year.</summary>
+    public IsoWeek? CurrentTargetWeek() =>
+        Schedule.LatestOccurrenceAtOrBefore(time.GetUtcNow()) is { } occurrence ? WeeklySchedule.TargetWeekFor(occurrence) : null;
+
+    public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var week = CurrentTargetWeek() ?? WeeklySchedule.TargetWeekFor(time.GetUtcNow());
+        return await runner.RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false), RunTrigger.Timer, cancellationToken);
+    }
+}

@@ -1,0 +1,60 @@
+using InPsyq.Weekly.Configuration;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Storage;
+
+/// <summary>A dependency the run cannot start without.</summary>
+public enum Dependency
+{
+    Postgres,
+    BlobStorage,
+}
+
+/// <summary>
+/// Checks, before a run takes its lock, that Postgres and Blob storage answer, each within a short timeout, so an
+/// outage is a fast 503 with nothing written rather than a run that fails half-way.
+/// </summary>
+public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs, IOptions<HealthOptions> options)
+{
+    /// <summary>The first dependency that does not answer, or null when both do.</summary>
+    public async Task<Dependency?> FindUnavailableAsync(CancellationToken cancellationToken)
+    {
+        if (!await AnswersAsync(PingPostgresAsync, cancellationToken))
+        {
+            return Dependency.Postgres;
+        }
+
+        return await AnswersAsync(PingBlobAsync, cancellationToken) ? null : Dependency.BlobStorage;
+    }
+
+    public static string NameOf(Dependency dependency) => dependency switch
+    {
+        Dependency.Postgres => "postgres",
+        Dependency.BlobStorage => "blob_storage",
+        _ => throw new ArgumentOutOfRangeException(nameof(dependency)),
+    };
+
+    private async Task<bool> AnswersAsync(Func<CancellationToken, Task> ping, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.CheckTimeout);
+        try
+        {
+            await ping(timeout.Token);
+            return true;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task PingPostgresAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select 1");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private Task PingBlobAsync(CancellationToken cancellationToken) => blobs.Locks.GetPropertiesAsync(cancellationToken: cancellationToken);
+}
