@@ -1,0 +1,7 @@
+namespace InPsyq.Weekly.Scoring;
+
+public enum IndexDirection
+{
+    HigherIsWorse,
+    HigherIsBetter,
+}
