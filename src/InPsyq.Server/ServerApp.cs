@@ -2,6 +2,7 @@ using InPsyq.Server.Scheduling;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace InPsyq.Server;
 
@@ -17,10 +18,18 @@ public static class ServerApp
         ["MIGRATE_SOURCE_TABLES"] = "true",
     };
 
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>Puts <see cref="LocalDefaults"/> beneath every other configuration source.</summary>
+    internal static void UseLocalDefaults(IConfigurationManager configuration) =>
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LocalDefaults });
+
+    /// <param name="args">Host arguments such as <c>--urls</c>.</param>
+    /// <param name="settings">Settings that override the environment (tests use short durations).</param>
+    /// <param name="configureServices">Extra services, e.g. pipeline stages supplied by a test.</param>
+    public static WebApplication Build(
+        string[] args, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = LocalDefaults });
+        UseLocalDefaults(builder.Configuration);
         if (settings is not null)
         {
             builder.Configuration.AddInMemoryCollection(settings);
@@ -34,6 +43,8 @@ public static class ServerApp
         {
             builder.Services.AddHostedService<WeeklyScheduler>();
         }
+
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         MapRoutes(app);

@@ -12,7 +12,7 @@ internal static class CliHost
     public static async Task<int> RunAsync(Func<IServiceProvider, TimeProvider, Task<int>> verb, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = ServerApp.LocalDefaults });
+        ServerApp.UseLocalDefaults(builder.Configuration);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
