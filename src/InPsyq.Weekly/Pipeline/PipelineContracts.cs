@@ -54,13 +54,21 @@ public sealed record StagePlan(bool WillRun, string Reason)
 }
 
 /// <summary>Everything a stage needs to process one org in one run.</summary>
+/// <param name="RunId">The run; every write is stamped with it.</param>
+/// <param name="Week">The week being processed.</param>
+/// <param name="Org">The org and its active teams.</param>
+/// <param name="Force">Recompute even when an input hash matches.</param>
+/// <param name="Progress">This run's results (or, in a dry run, plans) of the earlier stages of this org.</param>
+/// <param name="Fences">Fenced transactions for every pipeline write.</param>
+/// <param name="AddNote">Adds a machine-readable note to the run report, e.g. <c>INVALID_DEPENDENCY:{upstream}->{downstream}</c>.</param>
 public sealed record OrgStageContext(
     Guid RunId,
     IsoWeek Week,
     OrgRef Org,
     bool Force,
     OrgProgress Progress,
-    LockFences Fences);
+    LockFences Fences,
+    Action<string> AddNote);
 
 /// <summary>
 /// One pipeline stage. The orchestrator calls <see cref="BeginOrgAsync"/> once per org (after every team of the

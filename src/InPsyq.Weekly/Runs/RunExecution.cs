@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
@@ -38,7 +39,7 @@ public sealed partial class RunExecution : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _lockLost = new();
-    private readonly HashSet<string> _notes = [];
+    private readonly ConcurrentDictionary<string, bool> _notes = new(StringComparer.Ordinal);
     private readonly List<RunError> _runErrors = [];
     private readonly long _startTimestamp;
 
@@ -120,7 +121,7 @@ public sealed partial class RunExecution : IDisposable
 
         if (stop.Describe() is { } reason)
         {
-            _notes.Add(reason);
+            AddNote(reason);
         }
 
         return BuildReport(orgs, locked, RunStatusFor(orgs, locked), startedAt);
@@ -210,7 +211,7 @@ public sealed partial class RunExecution : IDisposable
             previous = stage;
             if (!_stages.TryGetValue(stage, out var implementation))
             {
-                _notes.Add($"stage_unavailable:{stage.ToWire()}");
+                AddNote($"stage_unavailable:{stage.ToWire()}");
                 ready.ForEach(team => org.Record(team, new TeamStageResult(stage, StageOutcome.Skip("stage_unavailable"), 0)));
                 continue;
             }
@@ -291,7 +292,9 @@ public sealed partial class RunExecution : IDisposable
             : StageOutcome.Fail("STAGE_ERROR", $"The {stage.ToWire()} stage failed unexpectedly ({e.GetType().Name}); see the logs for this run id.");
     }
 
-    private OrgStageContext Context(OrgProgress org) => new(RunId, Request.Week, org.Org, Request.Force, org, _fences);
+    private OrgStageContext Context(OrgProgress org) => new(RunId, Request.Week, org.Org, Request.Force, org, _fences, AddNote);
+
+    private void AddNote(string note) => _notes.TryAdd(note, true);
 
     private void RecordAll(OrgProgress org, StageStatus status, string? reason)
     {
@@ -309,7 +312,7 @@ public sealed partial class RunExecution : IDisposable
         var teams = orgs.SelectMany(org => org.Org.Teams.Select(team => TeamStatus(org, team))).ToList();
         if (teams.Count == 0)
         {
-            _notes.Add("no_teams");
+            AddNote("no_teams");
             return _runErrors.Count == 0 ? RunStatus.Completed : RunStatus.Partial;
         }
 
@@ -372,7 +375,7 @@ public sealed partial class RunExecution : IDisposable
             DurationMs = ElapsedMs(_startTimestamp),
             Counts = counts.Build(orgs.Count),
             Errors = [.. _runErrors.Concat(teamErrors).Take(20)],
-            Notes = [.. _notes.Order(StringComparer.Ordinal)],
+            Notes = [.. _notes.Keys.Order(StringComparer.Ordinal)],
             Teams = teamReports,
         };
     }
