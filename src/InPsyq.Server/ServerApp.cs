@@ -1,7 +1,8 @@
 using InPsyq.Server.Scheduling;
+using InPsyq.Weekly.Diagnostics;
+using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace InPsyq.Server;
@@ -37,8 +38,7 @@ public static class ServerApp
 
         builder.Services
             .AddInPsyqWeekly(builder.Configuration)
-            .AddInPsyqWeeklyHttp(builder.Configuration)
-            .AddHostedService<StorageStartup>();
+            .AddInPsyqWeeklyHttp(builder.Configuration);
         if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
         {
             builder.Services.AddHostedService<WeeklyScheduler>();
@@ -57,13 +57,11 @@ public static class ServerApp
         api.Map(RunWeeklyEndpoint.Route, (HttpRequest request, RunWeeklyEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.HandleAsync(request, cancellationToken));
         api.MapGet(LiveEndpoint.Route, LiveEndpoint.Handle);
-    }
-
-    /// <summary>Applies migrations and creates containers before the host serves anything.</summary>
-    private sealed class StorageStartup(StorageInitializer initializer) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => initializer.InitializeAsync(cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        api.MapGet(WeeklyHealthEndpoint.Route, (HttpRequest request, WeeklyHealthEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.HandleAsync(request, cancellationToken));
+        api.MapGet(WeeklyRunsDiagEndpoint.Route, (HttpRequest request, WeeklyRunsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.ListAsync(request, cancellationToken));
+        api.MapGet(WeeklyRunsDiagEndpoint.Route + "/{runId}", (HttpRequest request, string runId, WeeklyRunsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.GetAsync(request, runId, cancellationToken));
     }
 }

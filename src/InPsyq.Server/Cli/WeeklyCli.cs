@@ -52,12 +52,12 @@ public static class WeeklyCli
 
     private static Command MigrateCommand()
     {
+        // Every verb's host applies migrations and creates the containers on start; this one only reports it.
         var command = new Command("migrate", "Apply the database migrations and create the blob containers.");
-        command.SetAction((_, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        command.SetAction((_, cancellationToken) => CliHost.RunAsync((_, _) =>
         {
-            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
             Console.WriteLine($"Migrations are current (pipeline schema {DatabaseMigrator.LatestPipelineVersion}); blob containers exist.");
-            return ExitCodes.Completed;
+            return Task.FromResult(ExitCodes.Completed);
         }, cancellationToken));
         return command;
     }
@@ -68,7 +68,6 @@ public static class WeeklyCli
         var command = new Command("seed-demo", "Create the demo tenant (orgs, teams, dependencies, 13 weeks of answers).") { seed };
         command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
         {
-            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
             var summary = await services.GetRequiredService<DemoTenantSeeder>()
                 .SeedAsync(parse.GetValue(seed), IsoWeek.Containing(time.GetUtcNow()).AddWeeks(-1), cancellationToken);
             Console.WriteLine(summary);
@@ -115,7 +114,6 @@ public static class WeeklyCli
                 return Refuse(error);
             }
 
-            await services.GetRequiredService<StorageInitializer>().InitializeAsync(cancellationToken);
             var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(request, RunTrigger.Cli, cancellationToken);
             if (result.Refusal is { } refusal)
             {

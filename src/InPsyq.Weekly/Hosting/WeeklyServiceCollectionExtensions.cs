@@ -1,5 +1,7 @@
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Diagnostics;
+using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
@@ -42,6 +44,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyRunner>();
         services.TryAddSingleton<ScheduledWeeklyRun>();
         services.TryAddSingleton<StorageInitializer>();
+        services.AddHostedService<StorageStartup>();
         return services;
     }
 
@@ -51,6 +54,14 @@ public static class WeeklyServiceCollectionExtensions
         services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidator>(configuration);
         services.TryAddSingleton<SecretAuthenticator>();
         services.TryAddSingleton<RunWeeklyEndpoint>();
+        services.TryAddSingleton<WeeklyHealthEndpoint>();
+        services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
+        services.TryAddEnumerable(
+        [
+            ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, BlobStorageHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, AuthHealthCheck>(),
+        ]);
         return services;
     }
 
