@@ -48,6 +48,7 @@ public class IntegrationFixture : IAsyncLifetime
         ["WEEKLY_AUDIT_FINISH_RETRY_SECONDS"] = "2",
         ["REAPER_GRACE_SECONDS"] = "1",
         ["SCHEDULER_ENABLED"] = "false",
+        ["Logging:LogLevel:Default"] = "Warning",
     };
 
     public virtual async Task InitializeAsync()
