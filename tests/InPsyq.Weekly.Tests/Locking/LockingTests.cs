@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using Azure.Storage.Blobs.Specialized;
+using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Tests.Infrastructure;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace InPsyq.Weekly.Tests.Locking;
+
+/// <summary>The weekly lock on real Azurite leases, with fenced writes in real Postgres.</summary>
+public sealed class LockingTests(LockingTests.Fixture fixture) : IClassFixture<LockingTests.Fixture>
+{
+    public sealed class Fixture : IntegrationFixture
+    {
+        public override async Task InitializeAsync()
+        {
+            await base.InitializeAsync();
+            await ScriptedStage.CreateTableAsync(DataSource);
+        }
+    }
+
+    [Fact]
+    public async Task Of_20_concurrent_triggers_for_one_week_exactly_one_runs_and_the_rest_get_409_fast()
+    {
+        var week = RunnerHarness.LastWeek.AddWeeks(-1);
+        var rollup = new ScriptedStage(PipelineStage.Rollup) { Script = (_, ct) => Task.Delay(2000, ct) };
+        await new TenantBuilder(fixture.DataSource).AddOrgAsync(2);
+        await using var server = await fixture.StartServerAsync(configure: services => services.AddSingleton<IPipelineStage>(rollup));
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            var stopwatch = Stopwatch.StartNew();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/internal/run-weekly")
+            {
+                Content = new StringContent($"{{\"week_start\":\"{week}\",\"mode\":\"PIPELINE_ONLY\"}}"),
+            };
+            request.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
+            using var response = await server.Client.SendAsync(request);
+            return (response.StatusCode, Elapsed: stopwatch.Elapsed, RetryAfter: response.Headers.RetryAfter?.Delta);
+        }));
+
+        Assert.Single(attempts, attempt => attempt.StatusCode == HttpStatusCode.OK);
+        var refused = attempts.Where(attempt => attempt.StatusCode != HttpStatusCode.OK).ToList();
+        Assert.Equal(19, refused.Count);
+        Assert.All(refused, attempt =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, attempt.StatusCode);
+            Assert.True(attempt.Elapsed < TimeSpan.FromSeconds(1), $"a refusal took {attempt.Elapsed.TotalMilliseconds} ms");
+            Assert.InRange(attempt.RetryAfter!.Value.TotalSeconds, 1, 15);
+        });
+
+        await using var command = fixture.DataSource.CreateCommand("select status, count(*) from weekly_runs where week_start = $1 group by status order by status");
+        command.Parameters.Add(new() { Value = week.Monday });
+        await using var reader = await command.ExecuteReaderAsync();
+        var statuses = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            statuses[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        Assert.Equal(new Dictionary<string, long> { ["completed"] = 1, ["locked"] = 19 }, statuses);
+    }
+
+    [Fact]
+    public async Task A_whole_week_run_and_an_org_run_never_process_the_same_org_at_the_same_time()
+    {
+        var week = RunnerHarness.LastWeek.AddWeeks(-2);
+        var harness = new RunnerHarness(fixture, new Dictionary<string, string?> { ["WEEKLY_TEAM_PARALLELISM"] = "1" });
+        harness.Rollup.Script = (_, ct) => Task.Delay(250, ct);
+        var tenants = new TenantBuilder(fixture.DataSource);
+        var (first, _) = await tenants.AddOrgAsync(3);
+        var (second, _) = await tenants.AddOrgAsync(3);
+
+        var wholeWeek = harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, week: week));
+        await Task.Delay(300);
+        var orgRuns = await Task.WhenAll(
+            harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, first, week: week)),
+            harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, second, week: week)));
+        var whole = await wholeWeek;
+
+        Assert.NotNull(whole.Report);
+        Assert.Contains(orgRuns, run => run.Refusal?.Code == "LOCKED" || run.Report is not null);
+        foreach (var org in new[] { first, second })
+        {
+            var byRun = harness.Stages.SelectMany(stage => stage.Calls).Where(call => call.OrgId == org).GroupBy(call => call.RunId)
+                .Select(run => (Start: run.Min(call => call.Started), End: run.Max(call => call.Ended))).OrderBy(run => run.Start).ToList();
+            for (var i = 1; i < byRun.Count; i++)
+            {
+                Assert.True(byRun[i].Start >= byRun[i - 1].End, $"two runs processed org {org} at the same time");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_run_whose_lease_is_broken_from_outside_stops_writing_within_one_renew_interval_and_ends_partial()
+    {
+        var week = RunnerHarness.LastWeek.AddWeeks(-3);
+        var harness = new RunnerHarness(fixture, new Dictionary<string, string?> { ["WEEKLY_TEAM_PARALLELISM"] = "1" });
+        harness.Rollup.Script = (_, ct) => Task.Delay(300, ct);
+        var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(10);
+
+        var run = harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org, week: week));
+        await WaitUntilAsync(() => Task.FromResult(!harness.Rollup.Calls.IsEmpty));
+        var lockBlob = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(LockKey.ForOrg(week, org).BlobName);
+        await lockBlob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
+        var brokenAt = DateTimeOffset.UtcNow;
+        var report = (await run).Report!;
+
+        Assert.Equal(RunStatus.Partial, report.Status);
+        Assert.Contains(report.Errors, error => error.Code == "LOCK_LOST");
+        Assert.Contains("lock_lost", report.Notes);
+        Assert.Contains(report.Teams, team => team.Status == "not_started");
+        await using var command = fixture.DataSource.CreateCommand("select max(written_at) from scripted_writes where run_id = $1");
+        command.Parameters.Add(new() { Value = report.RunId });
+        var lastWrite = (DateTime)(await command.ExecuteScalarAsync())!;
+        // Renew interval is 1 s; allow scheduling slack on a loaded 2-core machine.
+        Assert.True(new DateTimeOffset(lastWrite, TimeSpan.Zero) < brokenAt + TimeSpan.FromSeconds(1.5),
+            $"last write {lastWrite:O} came too long after the break at {brokenAt:O}");
+    }
+
+    [Fact]
+    public async Task A_fenced_write_of_an_overtaken_run_aborts_even_before_it_notices_the_lost_lease()
+    {
+        var fences = fixture.CreateServices().GetRequiredService<LockFences>();
+        var week = RunnerHarness.LastWeek;
+        var org = Guid.NewGuid();
+        var (oldRun, newRun) = (Guid.NewGuid(), Guid.NewGuid());
+        await fences.TakeAsync(week, org, oldRun, CancellationToken.None);
+        await using (var transaction = await fences.BeginAsync(week, org, oldRun, CancellationToken.None))
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        await fences.TakeAsync(week, org, newRun, CancellationToken.None);
+
+        await Assert.ThrowsAsync<LockLostException>(() => fences.BeginAsync(week, org, oldRun, CancellationToken.None));
+        await Assert.ThrowsAsync<LockLostException>(() => fences.EnsureHeldAsync(week, org, oldRun, CancellationToken.None));
+        await using var current = await fences.BeginAsync(week, org, newRun, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task The_lock_blob_carries_its_holder_and_a_fixed_expiry_and_is_free_after_release()
+    {
+        var locks = fixture.CreateServices().GetRequiredService<WeeklyLockManager>();
+        var key = LockKey.WholeWeek(IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-7));
+        var holder = new LockHolder(Guid.NewGuid(), "timer", "FULL", "all", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(10), "host-a/42");
+
+        var attempt = await locks.TryAcquireAsync(key, holder, CancellationToken.None);
+        var second = await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None);
+        var properties = (await fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(key.BlobName).GetPropertiesAsync()).Value;
+        await attempt.Lock!.ReleaseAsync();
+
+        Assert.False(second.Acquired);
+        Assert.Equal(holder.RunId, second.Holder!.RunId);
+        Assert.Equal(holder.ExpiresAt.ToUnixTimeMilliseconds(), second.Holder.ExpiresAt.ToUnixTimeMilliseconds());
+        Assert.Equal(["acquired_at", "expires_at", "host", "mode", "run_id", "scope", "trigger"], properties.Metadata.Keys.Order());
+        Assert.Equal(Azure.Storage.Blobs.Models.LeaseDurationType.Fixed, properties.LeaseDuration);
+        Assert.Null(await locks.FindHolderAsync(key, CancellationToken.None));
+        Assert.True((await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None)).Acquired);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "condition not met within 20 s");
+            await Task.Delay(20);
+        }
+    }
+}
