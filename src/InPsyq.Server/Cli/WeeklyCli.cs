@@ -21,6 +21,7 @@ public static class WeeklyCli
             MigrateCommand(),
             SeedDemoCommand(),
             RunWeeklyCommand(),
+            BackfillCommand(),
         };
 
         var parse = root.Parse(args);
@@ -124,6 +125,42 @@ public static class WeeklyCli
                 ? JsonSerializer.Serialize(result.Report, WeeklyJson.Options)
                 : RunReportText.Render(result.Report!));
             return ExitCodes.For(result.Report!.Status);
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command BackfillCommand()
+    {
+        var weeks = new Option<int?>("--weeks") { Description = "The N completed weeks before the current one." };
+        var from = new Option<string?>("--from") { Description = "First week (a Monday, YYYY-MM-DD)." };
+        var to = new Option<string?>("--to") { Description = "Last week (a Monday, YYYY-MM-DD)." };
+        var mode = new Option<string?>("--mode") { Description = "FULL (default), PIPELINE_ONLY or INTERPRETATION_ONLY." };
+        var force = new Option<bool>("--force") { Description = "Recompute even when input hashes match." };
+        var command = new Command("backfill", "Run several weeks, oldest to newest, one run (lock, audit row) per week.") { weeks, from, to, mode, force };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            var current = IsoWeek.Containing(time.GetUtcNow());
+            var first = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = parse.GetValue(from), Mode = parse.GetValue(mode), Force = parse.GetValue(force) }, current, out var error);
+            var last = error is null ? RunRequestValidator.Validate(new RunRequestDraft { WeekStart = parse.GetValue(to) }, current, out error) : null;
+            var count = parse.GetValue(weeks);
+            if (error is null && (count is null) == (parse.GetValue(from) is null || parse.GetValue(to) is null))
+            {
+                error = ApiError.BadRequest("INVALID_RANGE", "Give either --weeks N (1-52) or both --from and --to.", "weeks");
+            }
+            else if (error is null && count is not null and not (>= 1 and <= 52))
+            {
+                error = ApiError.BadRequest("WEEK_OUT_OF_RANGE", "--weeks must be between 1 and 52.", "weeks");
+            }
+
+            if (error is not null)
+            {
+                return Refuse(error);
+            }
+
+            var backfill = services.GetRequiredService<Backfill>();
+            var range = count is { } n ? backfill.LastCompletedWeeks(n) : Backfill.Between(first.Week, last!.Week);
+            var results = await backfill.RunAsync(range, first, RunTrigger.Cli, new Progress<(int Done, int Total, RunResult Last)>(ProgressBar.Print), cancellationToken);
+            return results.Select(result => result.Refusal is { } refusal ? ExitCodes.For(refusal) : ExitCodes.For(result.Report!.Status)).DefaultIfEmpty(ExitCodes.Completed).Max();
         }, cancellationToken));
         return command;
     }

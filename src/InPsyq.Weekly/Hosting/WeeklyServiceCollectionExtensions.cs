@@ -43,6 +43,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<RunExecutionFactory>();
         services.TryAddSingleton<WeeklyRunner>();
         services.TryAddSingleton<ScheduledWeeklyRun>();
+        services.TryAddSingleton<Backfill>();
         services.TryAddSingleton<StorageInitializer>();
         services.AddHostedService<StorageStartup>();
         return services;
