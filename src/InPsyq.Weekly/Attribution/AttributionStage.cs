@@ -33,7 +33,7 @@ public sealed partial class AttributionStage(
     public async Task<IOrgStage> BeginOrgAsync(OrgStageContext context, CancellationToken cancellationToken)
     {
         var week = context.Week;
-        var inputs = await _store.LoadAsync(context.Org.OrgId, week, week.AddWeeks(1 - SeriesCalculator.WindowWeeks), cancellationToken);
+        var inputs = await _store.LoadAsync(context.Org.OrgId, week, OrgAttributionModel.WindowStartOf(week), cancellationToken);
 
         var validation = DependencyGraph.Validate(inputs.Edges, inputs.Teams);
         foreach (var warning in validation.Warnings)

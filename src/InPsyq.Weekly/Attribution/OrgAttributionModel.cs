@@ -28,7 +28,7 @@ internal sealed class OrgAttributionModel
     public OrgAttributionModel(IsoWeek week, IEnumerable<StoredAggregate> aggregates, IReadOnlyList<DependencyEdge> validEdges)
     {
         Week = week;
-        Window = [.. Enumerable.Range(1 - SeriesCalculator.WindowWeeks, SeriesCalculator.WindowWeeks).Select(week.AddWeeks)];
+        Window = [.. Enumerable.Range(0, SeriesCalculator.WindowWeeks).Select(WindowStartOf(week).AddWeeks)];
         _history = aggregates
             .GroupBy(row => row.TeamId)
             .ToDictionary(team => team.Key, team => team.ToDictionary(row => row.WeekStart));
@@ -46,6 +46,9 @@ internal sealed class OrgAttributionModel
     }
 
     public IsoWeek Week { get; }
+
+    /// <summary>The oldest week of the series window that ends at <paramref name="week"/>.</summary>
+    public static IsoWeek WindowStartOf(IsoWeek week) => week.AddWeeks(1 - SeriesCalculator.WindowWeeks);
 
     /// <summary>The <see cref="SeriesCalculator.WindowWeeks"/> weeks ending at <see cref="Week"/>, oldest first.</summary>
     public IReadOnlyList<IsoWeek> Window { get; }
