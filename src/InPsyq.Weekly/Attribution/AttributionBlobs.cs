@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Weeks;
+
+namespace InPsyq.Weekly.Attribution;
+
+/// <summary>The attribution documents in Blob container <c>attribution</c>, at <c>{org_id}/{week_start}/{team_id}.json</c>.</summary>
+internal sealed class AttributionBlobs(BlobContainerClient container)
+{
+    public const string InputHashMetadataKey = "input_hash";
+
+    public static string PathOf(Guid orgId, IsoWeek week, Guid teamId) => $"{orgId:D}/{week}/{teamId:D}.json";
+
+    /// <summary>The <c>input_hash</c> in the blob's metadata, or null when there is no blob.</summary>
+    public async Task<string?> FindInputHashAsync(Guid orgId, IsoWeek week, Guid teamId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = await Blob(orgId, week, teamId).GetPropertiesAsync(cancellationToken: cancellationToken);
+            return properties.Value.Metadata.TryGetValue(InputHashMetadataKey, out var hash) ? hash : null;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the document with one Put Blob request, which replaces the blob atomically: readers see the old
+    /// document or the new one, never a part.
+    /// </summary>
+    public async Task WriteAsync(IsoWeek week, AttributionDocument document, CancellationToken cancellationToken)
+    {
+        using var content = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(document, WeeklyJson.Options), writable: false);
+        await Blob(document.OrgId, week, document.TeamId)
+            .UploadAsync(
+                content,
+                new BlobUploadOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                    Metadata = new Dictionary<string, string> { [InputHashMetadataKey] = document.InputHash },
+                },
+                cancellationToken);
+    }
+
+    public Task DeleteAsync(Guid orgId, IsoWeek week, Guid teamId, CancellationToken cancellationToken) =>
+        Blob(orgId, week, teamId).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+
+    private BlockBlobClient Blob(Guid orgId, IsoWeek week, Guid teamId) => container.GetBlockBlobClient(PathOf(orgId, week, teamId));
+}
