@@ -1,5 +1,4 @@
 using InPsyq.Weekly.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -8,8 +7,7 @@ namespace InPsyq.Weekly.Attribution;
 public static class AttributionServiceCollectionExtensions
 {
     /// <summary>Registers stage 2 (series and attribution) as an <see cref="IPipelineStage"/>.</summary>
-    /// <param name="configuration">Unused: stage 2 has no settings of its own; kept for symmetry with the other stages.</param>
-    public static IServiceCollection AddAttributionStage(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddAttributionStage(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPipelineStage, AttributionStage>());
         return services;

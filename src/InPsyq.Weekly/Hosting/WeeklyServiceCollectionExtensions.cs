@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Diagnostics;
@@ -46,6 +47,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<Backfill>();
         services.TryAddSingleton<StorageInitializer>();
         services.AddHostedService<StorageStartup>();
+        services.AddAttributionStage();
         return services;
     }
 

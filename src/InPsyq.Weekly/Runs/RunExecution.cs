@@ -18,7 +18,9 @@ public sealed class RunExecutionFactory(
     TimeProvider time,
     ILogger<RunExecution> logger)
 {
-    private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages = stages.ToDictionary(stage => stage.Stage);
+    // As with any DI service, the last registration of a stage wins (hosts and tests can replace a stage).
+    private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages =
+        stages.GroupBy(stage => stage.Stage).ToDictionary(group => group.Key, group => group.Last());
 
     public RunExecution Create(Guid runId, RunRequest request, RunTrigger trigger) =>
         new(runId, request, trigger, tenants, locks, fences, _stages, options.Value, time, logger);

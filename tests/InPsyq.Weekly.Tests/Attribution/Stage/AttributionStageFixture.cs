@@ -1,12 +1,10 @@
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Weeks;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace InPsyq.Weekly.Tests.Attribution.Stage;
@@ -40,7 +38,7 @@ public sealed class AttributionStageFixture : IntegrationFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        var services = CreateServices(configure: services => services.AddAttributionStage(new ConfigurationBuilder().Build()));
+        var services = CreateServices();
         Stage = services.GetServices<IPipelineStage>().Single(stage => stage.Stage == PipelineStage.Attribution);
         Fences = services.GetRequiredService<LockFences>();
         Tenants = new TenantBuilder(DataSource);
