@@ -19,6 +19,7 @@ public sealed partial class WeeklyRunner(
     WeeklyLockManager locks,
     WeeklyRunAudit audit,
     RunExecutionFactory executions,
+    IEnumerable<IRunCompletionHandler> completionHandlers,
     TimeProvider time,
     HostIdentity host,
     IOptions<WeeklyRunOptions> runOptions,
@@ -95,7 +96,12 @@ public sealed partial class WeeklyRunner(
         }
         finally
         {
-            await audit.FinishAsync(report ?? execution.FailedReport(startedAt, "The run ended without a report."), runError, time.GetUtcNow());
+            report ??= execution.FailedReport(startedAt, "The run ended without a report.");
+            await audit.FinishAsync(report, runError, time.GetUtcNow());
+            foreach (var handler in completionHandlers)
+            {
+                await handler.OnRunFinishedAsync(request, report, CancellationToken.None);
+            }
         }
     }
 
