@@ -151,3 +151,13 @@ public sealed class RunningServer(WebApplication app, HttpClient client) : IAsyn
         await App.DisposeAsync();
     }
 }
+
+/// <summary>An <see cref="IntegrationFixture"/> whose database also has the <c>scripted_writes</c> table of <see cref="ScriptedStage"/>.</summary>
+public class ScriptedStageFixture : IntegrationFixture
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await ScriptedStage.CreateTableAsync(DataSource);
+    }
+}

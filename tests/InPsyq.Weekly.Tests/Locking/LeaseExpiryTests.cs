@@ -14,17 +14,8 @@ public sealed class LeaseExpiryTestGroup
 }
 
 [Collection(LeaseExpiryTestGroup.Name)]
-public sealed class LeaseExpiryTests(LeaseExpiryTests.Fixture fixture) : IClassFixture<LeaseExpiryTests.Fixture>
+public sealed class LeaseExpiryTests(ScriptedStageFixture fixture) : IClassFixture<ScriptedStageFixture>
 {
-    public sealed class Fixture : IntegrationFixture
-    {
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            await ScriptedStage.CreateTableAsync(DataSource);
-        }
-    }
-
     [Fact]
     public async Task A_lock_left_by_a_SIGKILLed_holder_is_taken_over_within_one_lease_period()
     {

@@ -12,17 +12,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace InPsyq.Weekly.Tests.Locking;
 
 /// <summary>The weekly lock on real Azurite leases, with fenced writes in real Postgres.</summary>
-public sealed class LockingTests(LockingTests.Fixture fixture) : IClassFixture<LockingTests.Fixture>
+public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<ScriptedStageFixture>
 {
-    public sealed class Fixture : IntegrationFixture
-    {
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            await ScriptedStage.CreateTableAsync(DataSource);
-        }
-    }
-
     [Fact]
     public async Task Of_20_concurrent_triggers_for_one_week_exactly_one_runs_and_the_rest_get_409_fast()
     {

@@ -7,17 +7,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace InPsyq.Weekly.Tests.Runs;
 
-public sealed class BackfillAndTimerTests(BackfillAndTimerTests.Fixture fixture) : IClassFixture<BackfillAndTimerTests.Fixture>
+public sealed class BackfillAndTimerTests(ScriptedStageFixture fixture) : IClassFixture<ScriptedStageFixture>
 {
-    public sealed class Fixture : IntegrationFixture
-    {
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            await ScriptedStage.CreateTableAsync(DataSource);
-        }
-    }
-
     [Fact]
     public async Task Backfill_runs_each_week_oldest_first_with_its_own_run_and_audit_row()
     {

@@ -8,17 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace InPsyq.Weekly.Tests.Runs;
 
 /// <summary>Orchestration against real Postgres and Azurite, with scripted stages that write through fences.</summary>
-public sealed class WeeklyRunnerTests(WeeklyRunnerTests.Fixture fixture) : IClassFixture<WeeklyRunnerTests.Fixture>
+public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixture<ScriptedStageFixture>
 {
-    public sealed class Fixture : IntegrationFixture
-    {
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            await ScriptedStage.CreateTableAsync(DataSource);
-        }
-    }
-
     [Theory]
     [InlineData(RunMode.Full, new[] { PipelineStage.Rollup, PipelineStage.Attribution, PipelineStage.Interpretation })]
     [InlineData(RunMode.PipelineOnly, new[] { PipelineStage.Rollup, PipelineStage.Attribution })]
