@@ -18,7 +18,7 @@ internal static class CliHost
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
         builder.Logging.Configure(options => options.ActivityTrackingOptions = default);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.AddInPsyqWeekly(builder.Configuration).AddSingleton<DemoTenantSeeder>();
+        builder.Services.AddInPsyqWeekly(builder.Configuration).AddSingleton<DemoTenantSeeder>().AddSingleton<WeekSummary>();
 
         using var host = builder.Build();
         try

@@ -22,6 +22,7 @@ public static class WeeklyCli
             SeedDemoCommand(),
             RunWeeklyCommand(),
             BackfillCommand(),
+            SummaryCommand(),
         };
 
         var parse = root.Parse(args);
@@ -131,12 +132,13 @@ public static class WeeklyCli
 
     private static Command BackfillCommand()
     {
-        var weeks = new Option<int?>("--weeks") { Description = "The N completed weeks before the current one." };
+        var weeks = new Option<int?>("--weeks") { Description = "N weeks ending at --until-offset." };
+        var untilOffset = new Option<int>("--until-offset") { Description = "With --weeks: the last week of the range as a week offset (default -1, the last completed week).", DefaultValueFactory = _ => -1 };
         var from = new Option<string?>("--from") { Description = "First week (a Monday, YYYY-MM-DD)." };
         var to = new Option<string?>("--to") { Description = "Last week (a Monday, YYYY-MM-DD)." };
         var mode = new Option<string?>("--mode") { Description = "FULL (default), PIPELINE_ONLY or INTERPRETATION_ONLY." };
         var force = new Option<bool>("--force") { Description = "Recompute even when input hashes match." };
-        var command = new Command("backfill", "Run several weeks, oldest to newest, one run (lock, audit row) per week.") { weeks, from, to, mode, force };
+        var command = new Command("backfill", "Run several weeks, oldest to newest, one run (lock, audit row) per week.") { weeks, untilOffset, from, to, mode, force };
         command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
         {
             var current = IsoWeek.Containing(time.GetUtcNow());
@@ -147,9 +149,9 @@ public static class WeeklyCli
             {
                 error = ApiError.BadRequest("INVALID_RANGE", "Give either --weeks N (1-52) or both --from and --to.", "weeks");
             }
-            else if (error is null && count is not null and not (>= 1 and <= 52))
+            else if (error is null && count is { } n && (n < 1 || parse.GetValue(untilOffset) is > 0 or < RunRequestValidator.OldestWeekOffset || parse.GetValue(untilOffset) - n + 1 < RunRequestValidator.OldestWeekOffset))
             {
-                error = ApiError.BadRequest("WEEK_OUT_OF_RANGE", "--weeks must be between 1 and 52.", "weeks");
+                error = ApiError.BadRequest("WEEK_OUT_OF_RANGE", "--weeks and --until-offset must keep every week between 52 weeks ago and the current week.", "weeks");
             }
 
             if (error is not null)
@@ -158,9 +160,29 @@ public static class WeeklyCli
             }
 
             var backfill = services.GetRequiredService<Backfill>();
-            var range = count is { } n ? backfill.LastCompletedWeeks(n) : Backfill.Between(first.Week, last!.Week);
+            var range = count is { } weekCount
+                ? Backfill.Between(current.AddWeeks(parse.GetValue(untilOffset) - weekCount + 1), current.AddWeeks(parse.GetValue(untilOffset)))
+                : Backfill.Between(first.Week, last!.Week);
             var results = await backfill.RunAsync(range, first, RunTrigger.Cli, new Progress<(int Done, int Total, RunResult Last)>(ProgressBar.Print), cancellationToken);
             return results.Select(result => result.Refusal is { } refusal ? ExitCodes.For(refusal) : ExitCodes.For(result.Report!.Status)).DefaultIfEmpty(ExitCodes.Completed).Max();
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command SummaryCommand()
+    {
+        var weekStart = new Option<string?>("--week-start") { Description = "A Monday, YYYY-MM-DD (default: the last completed week)." };
+        var command = new Command("summary", "Print each team's index states for a week and one team's interpretation.") { weekStart };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            var request = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = parse.GetValue(weekStart) }, IsoWeek.Containing(time.GetUtcNow()), out var error);
+            if (error is not null)
+            {
+                return Refuse(error);
+            }
+
+            Console.WriteLine(await services.GetRequiredService<WeekSummary>().RenderAsync(request.Week, cancellationToken));
+            return ExitCodes.Completed;
         }, cancellationToken));
         return command;
     }

@@ -7,15 +7,8 @@ namespace InPsyq.Weekly.Runs;
 /// order its weeks depend on each other. Stops early only when a week is refused for a reason that will not change
 /// by going on (invalid input or a dependency outage).
 /// </summary>
-public sealed class Backfill(WeeklyRunner runner, TimeProvider time)
+public sealed class Backfill(WeeklyRunner runner)
 {
-    /// <summary>The <paramref name="weeks"/> completed weeks before the current one, oldest first.</summary>
-    public IReadOnlyList<IsoWeek> LastCompletedWeeks(int weeks)
-    {
-        var current = IsoWeek.Containing(time.GetUtcNow());
-        return [.. Enumerable.Range(1, weeks).Select(offset => current.AddWeeks(-offset)).Reverse()];
-    }
-
     /// <summary>Every week from <paramref name="from"/> to <paramref name="to"/> inclusive, oldest first.</summary>
     public static IReadOnlyList<IsoWeek> Between(IsoWeek from, IsoWeek to) =>
         [.. Enumerable.Range(0, Math.Max(0, to.WeeksSince(from) + 1)).Select(from.AddWeeks)];

@@ -15,11 +15,11 @@ public sealed class BackfillAndTimerTests(ScriptedStageFixture fixture) : IClass
         var harness = new RunnerHarness(fixture);
         var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
         var backfill = harness.Services.GetRequiredService<Backfill>();
-        var weeks = backfill.LastCompletedWeeks(3);
+        var current = IsoWeek.Containing(DateTimeOffset.UtcNow);
+        var weeks = Backfill.Between(current.AddWeeks(-3), current.AddWeeks(-1));
 
         var results = await backfill.RunAsync(weeks, RunnerHarness.Request(RunMode.PipelineOnly, org), RunTrigger.Cli, null, CancellationToken.None);
 
-        var current = IsoWeek.Containing(DateTimeOffset.UtcNow);
         Assert.Equal([current.AddWeeks(-3), current.AddWeeks(-2), current.AddWeeks(-1)], weeks);
         Assert.Equal(weeks.Select(week => week.ToString()), results.Select(result => result.Report!.WeekStart));
         Assert.Equal(3, results.Select(result => result.Report!.RunId).Distinct().Count());
