@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using InPsyq.Weekly.Pipeline;
 
 namespace InPsyq.Weekly.Interpretation;
 
@@ -16,8 +15,6 @@ public static class InterpretationSchema
     internal const string NoLabel = "none";
 
     private static readonly JsonObject s_published = Load();
-
-    public static string Version => PipelineVersions.InterpretationSchema;
 
     /// <summary>
     /// The schema of one request: the published one without its document keywords, with the driver labels of

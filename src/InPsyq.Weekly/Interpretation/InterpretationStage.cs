@@ -93,6 +93,7 @@ public sealed partial class InterpretationStage : IPipelineStage
                 return StageOutcome.Fail(e.Code, e.Message) with { TokensIn = e.Usage.Input, TokensOut = e.Usage.Output };
             }
 
+            // Whichever interpreter wrote them, nothing unvalidated is stored.
             var violations = InterpretationValidator.Validate(result.Sections, input);
             if (violations.Count > 0)
             {

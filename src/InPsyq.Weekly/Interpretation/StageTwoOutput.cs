@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Runs;
@@ -40,7 +41,7 @@ public sealed class StageTwoOutputReader(BlobStore blobs, NpgsqlDataSource dataS
         }
 
         var blob = blobs.Attribution.GetBlobClient(BlobName(orgId, teamId, week));
-        Azure.Storage.Blobs.Models.BlobDownloadResult download;
+        BlobDownloadResult download;
         try
         {
             download = (await blob.DownloadContentAsync(cancellationToken)).Value;
