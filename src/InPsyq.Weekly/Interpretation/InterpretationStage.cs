@@ -1,0 +1,157 @@
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Hashing;
+using InPsyq.Weekly.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Interpretation;
+
+/// <summary>
+/// Stage 3 (domain.md): reads a team's stored stage-2 output, interprets it (Azure OpenAI or offline), validates the
+/// sections and stores them as the team-week's active interpretation, atomically and fenced. Skips when the active
+/// row's hash matches: the attribution hash, prompt version, configured model and schema version are unchanged.
+/// </summary>
+public sealed partial class InterpretationStage : IPipelineStage
+{
+    public const string OfflineNote = "offline_interpreter";
+    public const string FallbackNote = "offline_fallback";
+
+    private readonly StageTwoOutputReader _reader;
+    private readonly InterpretationStore _store;
+    private readonly IInterpreter _interpreter;
+    private readonly LlmOptions _llmOptions;
+    private readonly WeeklyRunOptions _runOptions;
+    private readonly ILogger<InterpretationStage> _logger;
+
+    public InterpretationStage(
+        StageTwoOutputReader reader,
+        InterpretationStore store,
+        IInterpreter interpreter,
+        IOptions<LlmOptions> llmOptions,
+        IOptions<WeeklyRunOptions> runOptions,
+        ILogger<InterpretationStage> logger)
+    {
+        _reader = reader;
+        _store = store;
+        _interpreter = interpreter;
+        _llmOptions = llmOptions.Value;
+        _runOptions = runOptions.Value;
+        _logger = logger;
+    }
+
+    public PipelineStage Stage => PipelineStage.Interpretation;
+
+    /// <summary>
+    /// With Azure OpenAI: two chat calls (the first and one repair) at their longest, plus the stage budget for reading
+    /// and storing. Waiting for an <c>LLM_MAX_CONCURRENCY</c> slot counts against it too.
+    /// </summary>
+    public TimeSpan? TeamTimeout => _llmOptions.UsesAzureOpenAI ? (_llmOptions.CallBudget * 2) + _runOptions.TeamTimeout : null;
+
+    public Task<IOrgStage> BeginOrgAsync(OrgStageContext context, CancellationToken cancellationToken)
+    {
+        if (!_llmOptions.UsesAzureOpenAI)
+        {
+            context.AddNote(OfflineNote);
+        }
+
+        return Task.FromResult<IOrgStage>(new OrgStage(this, context));
+    }
+
+    private static string Hash(string attributionHash, string modelId) =>
+        StageInputHashes.Interpretation(attributionHash, PipelineVersions.Prompt, modelId, PipelineVersions.InterpretationSchema);
+
+    private sealed class OrgStage(InterpretationStage owner, OrgStageContext context) : IOrgStage
+    {
+        public async Task<StageOutcome> RunTeamAsync(TeamRef team, CancellationToken cancellationToken)
+        {
+            if (UpstreamSkipReason(team) is { } reason)
+            {
+                return StageOutcome.Skip(reason);
+            }
+
+            var output = await owner._reader.ReadAsync(context.Org.OrgId, team.TeamId, context.Week, cancellationToken);
+            if (output is null)
+            {
+                return StageOutcome.Skip("missing_pipeline_output");
+            }
+
+            var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
+            if (!context.Force && await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected)
+            {
+                return StageOutcome.Skip("hash_match");
+            }
+
+            var input = InterpretationInputBuilder.Build(output, context.Org);
+            InterpretationResult result;
+            try
+            {
+                result = await owner._interpreter.InterpretAsync(input, cancellationToken);
+            }
+            catch (InterpretationFailedException e)
+            {
+                LogFailed(owner._logger, team.TeamId, e.Code);
+                return StageOutcome.Fail(e.Code, e.Message) with { TokensIn = e.Usage.Input, TokensOut = e.Usage.Output };
+            }
+
+            // Whichever interpreter wrote them, nothing unvalidated is stored.
+            var violations = InterpretationValidator.Validate(result.Sections, input);
+            if (violations.Count > 0)
+            {
+                var rules = string.Join(", ", violations.Select(violation => $"{violation.Path} ({violation.Rule})").Distinct());
+                return StageOutcome.Fail(InterpretationFailedException.InvalidOutput, $"The {result.ModelId} interpretation failed validation: {rules}.")
+                    with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
+            }
+
+            if (result.FellBackToOffline)
+            {
+                context.AddNote(FallbackNote);
+            }
+
+            // The stored hash names the model actually used, so an offline fallback is retried with the LLM next run.
+            var row = new InterpretationRow(context.Org.OrgId, team.TeamId, context.Week, Hash(output.AttributionHash, result.ModelId),
+                result.ModelId, PipelineVersions.Prompt, result.Sections, result.Usage.Input, result.Usage.Output, context.RunId);
+            await using var transaction = await context.Fences.BeginAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
+            await InterpretationStore.ReplaceActiveAsync(transaction, row, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return StageOutcome.Written() with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
+        }
+
+        public async Task<StagePlan> PlanTeamAsync(TeamRef team, CancellationToken cancellationToken)
+        {
+            if (context.Progress.Find(team.TeamId, PipelineStage.Attribution)?.Plan is { WillRun: true })
+            {
+                return StagePlan.Run("upstream_will_run");
+            }
+
+            if (UpstreamSkipReason(team) is { } reason)
+            {
+                return StagePlan.Skip(reason);
+            }
+
+            var output = await owner._reader.ReadAsync(context.Org.OrgId, team.TeamId, context.Week, cancellationToken);
+            if (output is null)
+            {
+                return StagePlan.Skip("missing_pipeline_output");
+            }
+
+            if (context.Force)
+            {
+                return StagePlan.Run("forced");
+            }
+
+            var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
+            return await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected
+                ? StagePlan.Skip("hash_match")
+                : StagePlan.Run("input_changed");
+        }
+
+        /// <summary>Stage 2 of this run found no data or a suppressed week: say so rather than "missing output".</summary>
+        private string? UpstreamSkipReason(TeamRef team) =>
+            context.Progress.Find(team.TeamId, PipelineStage.Attribution)?.Outcome is { Status: StageStatus.Skipped, Reason: "no_data" or "suppressed" } skipped
+                ? skipped.Reason
+                : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Interpretation of team {TeamId} failed with {Code}")]
+    private static partial void LogFailed(ILogger logger, Guid teamId, string code);
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Weeks;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace InPsyq.Weekly.Interpretation;
+
+/// <summary>One interpretation to store as the active row of its team-week.</summary>
+public sealed record InterpretationRow(
+    Guid OrgId,
+    Guid TeamId,
+    IsoWeek Week,
+    string InputHash,
+    string ModelId,
+    string PromptVersion,
+    JsonObject Sections,
+    long TokensIn,
+    long TokensOut,
+    Guid RunId);
+
+/// <summary><c>weekly_interpretations</c>: at most one active row per team-week, replaced atomically.</summary>
+public sealed class InterpretationStore(NpgsqlDataSource dataSource)
+{
+    public async Task<string?> FindActiveHashAsync(Guid teamId, IsoWeek week, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select input_hash from weekly_interpretations where team_id = $1 and week_start = $2 and is_active");
+        command.Parameters.Add(new() { Value = teamId });
+        command.Parameters.Add(new() { Value = week.Monday });
+        return (string?)await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// In <paramref name="transaction"/>: deactivates the active row of the team-week and inserts <paramref name="row"/>
+    /// as the new active one. Nothing is visible until the caller commits; a failure leaves the previous row active.
+    /// </summary>
+    public static async Task ReplaceActiveAsync(FencedTransaction transaction, InterpretationRow row, CancellationToken cancellationToken)
+    {
+        await using (var deactivate = transaction.CreateCommand(
+            "update weekly_interpretations set is_active = false where team_id = $1 and week_start = $2 and is_active"))
+        {
+            deactivate.Parameters.Add(new() { Value = row.TeamId });
+            deactivate.Parameters.Add(new() { Value = row.Week.Monday });
+            await deactivate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var insert = transaction.CreateCommand("""
+            insert into weekly_interpretations
+                (org_id, team_id, week_start, input_hash, model_id, prompt_version, sections, tokens_in, tokens_out, is_active, run_id)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, true, $10)
+            """);
+        insert.Parameters.Add(new() { Value = row.OrgId });
+        insert.Parameters.Add(new() { Value = row.TeamId });
+        insert.Parameters.Add(new() { Value = row.Week.Monday });
+        insert.Parameters.Add(new() { Value = row.InputHash });
+        insert.Parameters.Add(new() { Value = row.ModelId });
+        insert.Parameters.Add(new() { Value = row.PromptVersion });
+        insert.Parameters.Add(new() { Value = row.Sections.ToJsonString(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        insert.Parameters.Add(new() { Value = row.TokensIn, NpgsqlDbType = NpgsqlDbType.Bigint });
+        insert.Parameters.Add(new() { Value = row.TokensOut, NpgsqlDbType = NpgsqlDbType.Bigint });
+        insert.Parameters.Add(new() { Value = row.RunId });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using InPsyq.Weekly.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Interpretation;
+
+/// <summary>The interpretation model: Azure OpenAI when an endpoint is configured, otherwise the offline templates.</summary>
+public sealed class LlmOptions
+{
+    [ConfigurationKeyName("AZURE_OPENAI_ENDPOINT")]
+    public Uri? Endpoint { get; set; }
+
+    [ConfigurationKeyName("AZURE_OPENAI_DEPLOYMENT")]
+    public string? Deployment { get; set; }
+
+    /// <summary>Optional: without it the endpoint is called with a managed identity (DefaultAzureCredential).</summary>
+    [ConfigurationKeyName("AZURE_OPENAI_API_KEY")]
+    public string? ApiKey { get; set; }
+
+    [ConfigurationKeyName("LLM_TIMEOUT_SECONDS")]
+    public double TimeoutSeconds { get; set; } = 30;
+
+    [ConfigurationKeyName("LLM_MAX_ATTEMPTS")]
+    public int MaxAttempts { get; set; } = 3;
+
+    [ConfigurationKeyName("LLM_MAX_RETRY_AFTER_SECONDS")]
+    public double MaxRetryAfterSeconds { get; set; } = 30;
+
+    /// <summary>Base of the exponential backoff between attempts when the service sends no <c>Retry-After</c>.</summary>
+    [ConfigurationKeyName("LLM_RETRY_DELAY_SECONDS")]
+    public double RetryDelaySeconds { get; set; } = 2;
+
+    [ConfigurationKeyName("LLM_MAX_CONCURRENCY")]
+    public int MaxConcurrency { get; set; } = 3;
+
+    [ConfigurationKeyName("LLM_FALLBACK_TO_OFFLINE")]
+    public bool FallbackToOffline { get; set; }
+
+    public bool UsesAzureOpenAI => Endpoint is not null;
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    public TimeSpan MaxRetryAfter => TimeSpan.FromSeconds(MaxRetryAfterSeconds);
+
+    public TimeSpan RetryDelay => TimeSpan.FromSeconds(RetryDelaySeconds);
+
+    /// <summary>The longest one chat call can take: every attempt times out and every wait is the longest allowed.</summary>
+    public TimeSpan CallBudget => (Timeout * MaxAttempts) + (MaxRetryAfter * (MaxAttempts - 1));
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"LlmOptions {{ Endpoint = {Endpoint}, Deployment = {Deployment}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "none" : "redacted")} }}");
+}
+
+/// <summary>Start-up validation of the <c>LLM_*</c> and <c>AZURE_OPENAI_*</c> settings; messages never echo the key.</summary>
+internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LlmOptions options)
+    {
+        var failures = new List<string>();
+        Settings.RequirePositive(failures, "LLM_TIMEOUT_SECONDS", options.TimeoutSeconds);
+        Settings.RequireRange(failures, "LLM_MAX_ATTEMPTS", options.MaxAttempts, 1, 10);
+        Settings.RequirePositive(failures, "LLM_MAX_RETRY_AFTER_SECONDS", options.MaxRetryAfterSeconds);
+        Settings.RequirePositive(failures, "LLM_RETRY_DELAY_SECONDS", options.RetryDelaySeconds);
+        Settings.RequireRange(failures, "LLM_MAX_CONCURRENCY", options.MaxConcurrency, 1, 64);
+
+        if (options.Endpoint is { } endpoint)
+        {
+            var secure = endpoint.IsAbsoluteUri && (endpoint.Scheme == Uri.UriSchemeHttps || (endpoint.Scheme == Uri.UriSchemeHttp && endpoint.IsLoopback));
+            if (!secure)
+            {
+                failures.Add("AZURE_OPENAI_ENDPOINT must be an absolute https URL (plain http is accepted for loopback test endpoints only).");
+            }
+
+            if (string.IsNullOrWhiteSpace(options.Deployment))
+            {
+                failures.Add("AZURE_OPENAI_DEPLOYMENT is required when AZURE_OPENAI_ENDPOINT is set.");
+            }
+        }
+        else if (!string.IsNullOrWhiteSpace(options.Deployment) || !string.IsNullOrEmpty(options.ApiKey))
+        {
+            // A half-configured model would silently run offline; refuse to start instead.
+            failures.Add("AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_API_KEY require AZURE_OPENAI_ENDPOINT; leave all three unset for the offline interpreter.");
+        }
+
+        return Settings.Result(failures);
+    }
+}
