@@ -4,6 +4,7 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;
@@ -48,6 +49,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<StorageInitializer>();
         services.AddHostedService<StorageStartup>();
         services.AddAttributionStage();
+        services.AddInterpretationStage(configuration);
         return services;
     }
 

@@ -17,7 +17,6 @@ public static class InterpretationServiceCollectionExtensions
     {
         services.AddOptions<LlmOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
-        services.TryAddSingleton(TimeProvider.System);
 
         // The SDK's pipeline has no timeout of its own that matters (NetworkTimeout is the whole call budget), so
         // the HttpClient must not cut the call short either: the resilience pipeline owns every time limit.
@@ -36,7 +35,7 @@ public static class InterpretationServiceCollectionExtensions
             : provider.GetRequiredService<OfflineInterpreter>());
         services.TryAddSingleton<StageTwoOutputReader>();
         services.TryAddSingleton<InterpretationStore>();
-        services.AddSingleton<IPipelineStage, InterpretationStage>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPipelineStage, InterpretationStage>());
         return services;
     }
 }

@@ -3,7 +3,6 @@ using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using static InPsyq.Weekly.Tests.Interpretation.InterpretationTestData;
@@ -29,17 +28,7 @@ internal sealed class InterpretationHarness(IntegrationFixture fixture)
         return new OrgRef(orgId, "Org", 5, [.. teamIds.Select((teamId, i) => new TeamRef(teamId, orgId, $"Team {i + 1}"))]);
     }
 
-    public ServiceProvider Services(IReadOnlyDictionary<string, string?>? overrides = null)
-    {
-        var settings = fixture.Settings;
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
-        {
-            settings[key] = value;
-        }
-
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return fixture.CreateServices(overrides, services => services.AddInterpretationStage(configuration));
-    }
+    public ServiceProvider Services(IReadOnlyDictionary<string, string?>? overrides = null) => fixture.CreateServices(overrides);
 
     public static Dictionary<string, string?> LlmSettings(FakeOpenAIServer server, int concurrency = 3, bool fallback = false) => new()
     {
