@@ -17,13 +17,6 @@ public sealed partial class AttributionStage(
     TimeProvider time,
     ILogger<AttributionStage> logger) : IPipelineStage
 {
-    private const string NoData = "no_data";
-    private const string Suppressed = "suppressed";
-    private const string HashMatch = "hash_match";
-    private const string UpstreamWillRun = "upstream_will_run";
-    private const string Forced = "forced";
-    private const string InputChanged = "input_changed";
-
     private readonly AttributionStore _store = new(dataSource);
     private readonly AttributionBlobs _blobs = new(blobStore.Attribution);
     private readonly TimeProvider _time = time;
@@ -52,7 +45,7 @@ public sealed partial class AttributionStage(
     }
 
     private static bool HasCurrentAggregate(OrgProgress progress, Guid teamId) =>
-        progress.Find(teamId, PipelineStage.Rollup)?.Outcome is { } outcome && outcome.Status.IsDone() && outcome.Reason != NoData;
+        progress.Find(teamId, PipelineStage.Rollup)?.Outcome is { } outcome && outcome.Status.IsDone() && outcome.Reason != StageReasons.NoData;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring dependency {UpstreamTeamId} -> {DownstreamTeamId}: {Reason}")]
     private partial void LogInvalidDependency(Guid upstreamTeamId, Guid downstreamTeamId, string reason);
@@ -72,16 +65,16 @@ public sealed partial class AttributionStage(
             switch (model.CurrentOf(team.TeamId))
             {
                 case null:
-                    return StageOutcome.Skip(NoData);
+                    return StageOutcome.Skip(StageReasons.NoData);
                 case { Suppressed: true }:
                     await RemoveAsync(team.TeamId, cancellationToken);
-                    return StageOutcome.Skip(Suppressed);
+                    return StageOutcome.Skip(StageReasons.Suppressed);
             }
 
             var inputHash = model.InputHashOf(team.TeamId);
             if (!context.Force && await IsDoneAsync(team.TeamId, inputHash, cancellationToken))
             {
-                return StageOutcome.Skip(HashMatch);
+                return StageOutcome.Skip(StageReasons.HashMatch);
             }
 
             var attribution = model.Compute(team.TeamId, context.Org.OrgId, context.RunId);
@@ -97,31 +90,31 @@ public sealed partial class AttributionStage(
         {
             if (WillRunRollup(team.TeamId))
             {
-                return StagePlan.Run(UpstreamWillRun);
+                return StagePlan.Run(StageReasons.UpstreamWillRun);
             }
 
             switch (model.CurrentOf(team.TeamId))
             {
                 case null:
-                    return StagePlan.Skip(NoData);
+                    return StagePlan.Skip(StageReasons.NoData);
                 case { Suppressed: true }:
-                    return StagePlan.Skip(Suppressed);
+                    return StagePlan.Skip(StageReasons.Suppressed);
             }
 
             // Any new stage-1 result of the org changes the digest (and org means), not only an upstream's.
             if (context.Org.Teams.Any(other => WillRunRollup(other.TeamId)))
             {
-                return StagePlan.Run(UpstreamWillRun);
+                return StagePlan.Run(StageReasons.UpstreamWillRun);
             }
 
             if (context.Force)
             {
-                return StagePlan.Run(Forced);
+                return StagePlan.Run(StageReasons.Forced);
             }
 
             return await IsDoneAsync(team.TeamId, model.InputHashOf(team.TeamId), cancellationToken)
-                ? StagePlan.Skip(HashMatch)
-                : StagePlan.Run(InputChanged);
+                ? StagePlan.Skip(StageReasons.HashMatch)
+                : StagePlan.Run(StageReasons.InputChanged);
         }
 
         private bool WillRunRollup(Guid teamId) => context.Progress.Find(teamId, PipelineStage.Rollup)?.Plan is { WillRun: true };

@@ -72,13 +72,13 @@ public sealed partial class InterpretationStage : IPipelineStage
             var output = await owner._reader.ReadAsync(context.Org.OrgId, team.TeamId, context.Week, cancellationToken);
             if (output is null)
             {
-                return StageOutcome.Skip("missing_pipeline_output");
+                return StageOutcome.Skip(StageReasons.MissingPipelineOutput);
             }
 
             var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
             if (!context.Force && await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected)
             {
-                return StageOutcome.Skip("hash_match");
+                return StageOutcome.Skip(StageReasons.HashMatch);
             }
 
             var input = InterpretationInputBuilder.Build(output, context.Org);
@@ -120,7 +120,7 @@ public sealed partial class InterpretationStage : IPipelineStage
         {
             if (context.Progress.Find(team.TeamId, PipelineStage.Attribution)?.Plan is { WillRun: true })
             {
-                return StagePlan.Run("upstream_will_run");
+                return StagePlan.Run(StageReasons.UpstreamWillRun);
             }
 
             if (UpstreamSkipReason(team) is { } reason)
@@ -131,23 +131,23 @@ public sealed partial class InterpretationStage : IPipelineStage
             var output = await owner._reader.ReadAsync(context.Org.OrgId, team.TeamId, context.Week, cancellationToken);
             if (output is null)
             {
-                return StagePlan.Skip("missing_pipeline_output");
+                return StagePlan.Skip(StageReasons.MissingPipelineOutput);
             }
 
             if (context.Force)
             {
-                return StagePlan.Run("forced");
+                return StagePlan.Run(StageReasons.Forced);
             }
 
             var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
             return await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected
-                ? StagePlan.Skip("hash_match")
-                : StagePlan.Run("input_changed");
+                ? StagePlan.Skip(StageReasons.HashMatch)
+                : StagePlan.Run(StageReasons.InputChanged);
         }
 
         /// <summary>Stage 2 of this run found no data or a suppressed week: say so rather than "missing output".</summary>
         private string? UpstreamSkipReason(TeamRef team) =>
-            context.Progress.Find(team.TeamId, PipelineStage.Attribution)?.Outcome is { Status: StageStatus.Skipped, Reason: "no_data" or "suppressed" } skipped
+            context.Progress.Find(team.TeamId, PipelineStage.Attribution)?.Outcome is { Status: StageStatus.Skipped, Reason: StageReasons.NoData or StageReasons.Suppressed } skipped
                 ? skipped.Reason
                 : null;
     }

@@ -145,7 +145,7 @@ public sealed partial class RunExecution : IDisposable
                     : null;
                 foreach (var team in org.Org.Teams)
                 {
-                    var teamPlan = orgStage is null ? StagePlan.Skip("stage_unavailable") : await orgStage.PlanTeamAsync(team, cancellationToken);
+                    var teamPlan = orgStage is null ? StagePlan.Skip(StageReasons.StageUnavailable) : await orgStage.PlanTeamAsync(team, cancellationToken);
                     org.Record(team, new TeamStageResult(stage, StageOutcome.Skip(teamPlan.Reason), 0, teamPlan));
                     plan.Add(new PlanEntry(org.Org.OrgId, team.TeamId, stage.ToWire(), teamPlan.WillRun ? "run" : "skip", teamPlan.Reason));
                 }
@@ -202,7 +202,7 @@ public sealed partial class RunExecution : IDisposable
             {
                 if (previous is { } earlier && org.Find(team.TeamId, earlier) is { } result && !result.Outcome.Status.IsDone())
                 {
-                    org.Record(team, new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, "upstream_failed"), 0));
+                    org.Record(team, new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, StageReasons.UpstreamFailed), 0));
                 }
                 else
                 {
@@ -214,7 +214,7 @@ public sealed partial class RunExecution : IDisposable
             if (!_stages.TryGetValue(stage, out var implementation))
             {
                 AddNote($"stage_unavailable:{stage.ToWire()}");
-                ready.ForEach(team => org.Record(team, new TeamStageResult(stage, StageOutcome.Skip("stage_unavailable"), 0)));
+                ready.ForEach(team => org.Record(team, new TeamStageResult(stage, StageOutcome.Skip(StageReasons.StageUnavailable), 0)));
                 continue;
             }
 
