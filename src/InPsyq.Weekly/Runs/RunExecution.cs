@@ -169,13 +169,18 @@ public sealed partial class RunExecution : IDisposable
 
     private async Task<bool> TryProcessUnderOrgLockAsync(OrgProgress org, LockHolder holder, RunStop stop)
     {
-        if (stop.Token.IsCancellationRequested)
+        LockAttempt attempt;
+        try
+        {
+            stop.Token.ThrowIfCancellationRequested();
+            attempt = await _locks.TryAcquireAsync(LockKey.ForOrg(Request.Week, org.Org.OrgId), holder, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
         {
             RecordAll(org, StageStatus.NotStarted, stop.Describe());
             return true;
         }
 
-        var attempt = await _locks.TryAcquireAsync(LockKey.ForOrg(Request.Week, org.Org.OrgId), holder, stop.Token);
         if (!attempt.Acquired)
         {
             return false;
@@ -193,7 +198,16 @@ public sealed partial class RunExecution : IDisposable
     private async Task ProcessOrgAsync(OrgProgress org, RunStop stop)
     {
         LogOrgStarted(org.Org.OrgId, org.Org.Teams.Count);
-        await _fences.TakeAsync(Request.Week, org.Org.OrgId, RunId, stop.Token);
+        try
+        {
+            await _fences.TakeAsync(Request.Week, org.Org.OrgId, RunId, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
+        {
+            RecordAll(org, StageStatus.NotStarted, stop.Describe());
+            return;
+        }
+
         PipelineStage? previous = null;
         foreach (var stage in StageStatuses.StagesOf(Request.Mode))
         {
