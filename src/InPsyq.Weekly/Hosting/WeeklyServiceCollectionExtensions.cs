@@ -6,6 +6,7 @@ using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;
 using InPsyq.Weekly.Storage;
@@ -48,6 +49,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<Backfill>();
         services.TryAddSingleton<StorageInitializer>();
         services.AddHostedService<StorageStartup>();
+        services.AddRollupStage();
         services.AddAttributionStage();
         services.AddInterpretationStage(configuration);
         return services;

@@ -61,7 +61,7 @@ public sealed class RollupStage : IPipelineStage
             var rollup = await ComputeAsync(team, cancellationToken);
             if (rollup is null)
             {
-                return StageOutcome.Skip("no_data");
+                return StageOutcome.Skip(StageReasons.NoData);
             }
 
             if (rollup.Error is { } error)
@@ -71,7 +71,7 @@ public sealed class RollupStage : IPipelineStage
 
             if (!context.Force && rollup.StoredHash == rollup.InputHash)
             {
-                return StageOutcome.Skip("hash_match");
+                return StageOutcome.Skip(StageReasons.HashMatch);
             }
 
             await WriteAsync(team, rollup, cancellationToken);
@@ -81,10 +81,10 @@ public sealed class RollupStage : IPipelineStage
         public async Task<StagePlan> PlanTeamAsync(TeamRef team, CancellationToken cancellationToken)
         {
             var rollup = await ComputeAsync(team, cancellationToken);
-            return rollup is null ? StagePlan.Skip("no_data")
-                : context.Force ? StagePlan.Run("forced")
-                : rollup.StoredHash == rollup.InputHash ? StagePlan.Skip("hash_match")
-                : StagePlan.Run("input_changed");
+            return rollup is null ? StagePlan.Skip(StageReasons.NoData)
+                : context.Force ? StagePlan.Run(StageReasons.Forced)
+                : rollup.StoredHash == rollup.InputHash ? StagePlan.Skip(StageReasons.HashMatch)
+                : StagePlan.Run(StageReasons.InputChanged);
         }
 
         private Task<TeamRollup?> ComputeAsync(TeamRef team, CancellationToken cancellationToken) =>

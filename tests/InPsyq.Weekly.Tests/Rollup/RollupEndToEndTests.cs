@@ -1,9 +1,7 @@
 using InPsyq.Weekly.Demo;
-using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Weeks;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace InPsyq.Weekly.Tests.Rollup;
@@ -16,8 +14,7 @@ public sealed class RollupEndToEndTests(IntegrationFixture fixture) : IClassFixt
     {
         var week = IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-1);
         await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.Settings).Build();
-        var services = fixture.CreateServices(configure: s => s.AddRollupStage(configuration));
+        var services = fixture.CreateServices();
         var runner = services.GetRequiredService<WeeklyRunner>();
         var request = new RunRequest(week, OrgId: null, TeamId: null, RunMode.PipelineOnly, DryRun: false, Force: false);
         var activeTeamsWithData = await ScalarAsync<long>("""

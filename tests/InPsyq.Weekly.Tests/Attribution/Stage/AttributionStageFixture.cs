@@ -46,7 +46,7 @@ public sealed class AttributionStageFixture : IntegrationFixture
     }
 
     /// <summary>A stage-1 result of this run; by default every team's stage 1 succeeded.</summary>
-    public static TeamStageResult Rollup(StageOutcome outcome, StagePlan? plan = null) => new(PipelineStage.Rollup, outcome, 0, plan);
+    public static TeamStageResult RollupResult(StageOutcome outcome, StagePlan? plan = null) => new(PipelineStage.Rollup, outcome, 0, plan);
 
     /// <summary>Takes the org's fence for a new run and begins stage 2 for the given (active, in-scope) teams.</summary>
     public async Task<OrgRun> BeginAsync(
@@ -58,7 +58,7 @@ public sealed class AttributionStageFixture : IntegrationFixture
         var progress = new OrgProgress(org);
         foreach (var team in org.Teams)
         {
-            progress.Record(team, rollup?.GetValueOrDefault(team.TeamId) ?? Rollup(StageOutcome.Written()));
+            progress.Record(team, rollup?.GetValueOrDefault(team.TeamId) ?? RollupResult(StageOutcome.Written()));
         }
 
         var notes = new List<string>();

@@ -22,7 +22,7 @@ public sealed class AttributionStageTests(AttributionStageFixture fixture) : ICl
             await fixture.Aggregates.WriteAsync(org, teams[i], Week, 0.2 + (0.2 * i));
         }
 
-        var thirdFailed = new Dictionary<Guid, TeamStageResult> { [teams[2]] = Rollup(StageOutcome.Fail("INVALID_VALUE", "item")) };
+        var thirdFailed = new Dictionary<Guid, TeamStageResult> { [teams[2]] = RollupResult(StageOutcome.Fail("INVALID_VALUE", "item")) };
         var twoTeams = await fixture.BeginAsync(org, teams, rollup: thirdFailed);
         Assert.True((await twoTeams.RunAsync(teams[0])).Wrote);
         Assert.True((await twoTeams.RunAsync(teams[1])).Wrote);
@@ -359,7 +359,7 @@ public sealed class AttributionStageTests(AttributionStageFixture fixture) : ICl
         Assert.Null(await fixture.ReadDocumentAsync(org, changed));
     }
 
-    private static TeamStageResult Planned(StagePlan plan) => Rollup(StageOutcome.Skip(plan.Reason), plan);
+    private static TeamStageResult Planned(StagePlan plan) => RollupResult(StageOutcome.Skip(plan.Reason), plan);
 
     private static string Describe(StagePlan plan) => $"{(plan.WillRun ? "run" : "skip")} {plan.Reason}";
 
