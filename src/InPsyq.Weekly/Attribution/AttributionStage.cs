@@ -47,7 +47,7 @@ public sealed partial class AttributionStage(
     private static bool HasCurrentAggregate(OrgProgress progress, Guid teamId) =>
         progress.Find(teamId, PipelineStage.Rollup)?.Outcome is { } outcome && outcome.Status.IsDone() && outcome.Reason != StageReasons.NoData;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring dependency {UpstreamTeamId} -> {DownstreamTeamId}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignoring dependency {UpstreamTeamId} -> {DownstreamTeamId}: {Reason}")]
     private partial void LogInvalidDependency(Guid upstreamTeamId, Guid downstreamTeamId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Team {TeamId} is suppressed in week {WeekStart}; removed its series and attribution")]

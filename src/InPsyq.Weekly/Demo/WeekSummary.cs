@@ -14,6 +14,9 @@ public sealed class WeekSummary(NpgsqlDataSource dataSource)
 {
     private static readonly string[] s_indices = ["strain", "withdrawal_risk", "trust_gap", "engagement"];
 
+    private static readonly string[] s_sections =
+        ["executive_summary", "what_changed", "primary_drivers", "risk_outlook", "recommended_focus", "confidence_and_limits"];
+
     public async Task<string> RenderAsync(IsoWeek week, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
@@ -45,9 +48,12 @@ public sealed class WeekSummary(NpgsqlDataSource dataSource)
 
         await using (var command = dataSource.CreateCommand("""
             select t.name, i.model_id, i.sections::text
-            from weekly_interpretations i join teams t on t.team_id = i.team_id
+            from weekly_interpretations i
+            join teams t on t.team_id = i.team_id
+            join weekly_aggregates a on a.team_id = i.team_id and a.week_start = i.week_start
             where i.week_start = $1 and i.is_active
-            order by t.org_id, t.name limit 1
+            order by (a.indices -> 'strain' ->> 'value')::float8 desc nulls last, t.name
+            limit 1
             """))
         {
             command.Parameters.Add(new() { Value = week.Monday });
@@ -59,7 +65,7 @@ public sealed class WeekSummary(NpgsqlDataSource dataSource)
             }
             else
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"Interpretation of {reader.GetString(0)} (model {reader.GetString(1)}):");
+                text.AppendLine(CultureInfo.InvariantCulture, $"Interpretation of {reader.GetString(0)}, the team under most strain (model {reader.GetString(1)}):");
                 AppendSections(text, JsonDocument.Parse(reader.GetString(2)).RootElement);
             }
         }
@@ -75,21 +81,27 @@ public sealed class WeekSummary(NpgsqlDataSource dataSource)
 
     private static void AppendSections(StringBuilder text, JsonElement sections)
     {
-        foreach (var section in sections.EnumerateObject())
+        foreach (var name in s_sections)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {section.Name}:");
-            foreach (var line in Lines(section.Value))
+            if (sections.TryGetProperty(name, out var section))
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {name.Replace('_', ' ')}:");
+                foreach (var line in Lines(section))
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture, $"    {line}");
+                }
             }
         }
     }
 
+    /// <summary>Text as lines: strings as they are, lists as bullets, <c>{label, note}</c> items as "label: note".</summary>
     private static IEnumerable<string> Lines(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => [value.GetString()!],
-        JsonValueKind.Array => value.EnumerateArray().SelectMany(item => Lines(item).Select(line => "- " + line)),
-        JsonValueKind.Object => value.EnumerateObject().SelectMany(property => Lines(property.Value).Select(line => $"{property.Name}: {line}")),
+        JsonValueKind.Array => value.EnumerateArray().SelectMany(Lines).Select(line => "- " + line),
+        JsonValueKind.Object when value.TryGetProperty("label", out var label) && value.TryGetProperty("note", out var note) =>
+            [$"{label.GetString()}: {note.GetString()}"],
+        JsonValueKind.Object => value.EnumerateObject().SelectMany(property => Lines(property.Value).Select(line => $"{property.Name} {line}")),
         _ => [value.GetRawText()],
     };
 }

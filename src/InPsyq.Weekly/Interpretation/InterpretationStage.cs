@@ -98,8 +98,8 @@ public sealed partial class InterpretationStage : IPipelineStage
             if (violations.Count > 0)
             {
                 var rules = string.Join(", ", violations.Select(violation => $"{violation.Path} ({violation.Rule})").Distinct());
-                return StageOutcome.Fail(InterpretationFailedException.InvalidOutput, $"The {result.ModelId} interpretation failed validation: {rules}.")
-                    with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
+                var invalid = StageOutcome.Fail(InterpretationFailedException.InvalidOutput, $"The {result.ModelId} interpretation failed validation: {rules}.");
+                return invalid with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
             }
 
             if (result.FellBackToOffline)

@@ -208,7 +208,7 @@ public sealed class OfflineInterpreter : IInterpreter
             _ => "Mild",
         };
         var persistent = dependency.Persistent ? ", worsening upstream for several weeks" : string.Empty;
-        return $"{pressure} pressure on {Words(dependency.Index)} through a {KindWords(dependency.Kind)} dependency with {WireName.Of(dependency.Controllability)} controllability{persistent}.";
+        return $"{pressure} pressure on {Words(dependency.Index)} through its {KindWords(dependency.Kind)} dependency with {WireName.Of(dependency.Controllability)} controllability{persistent}.";
     }
 
     private static string RespondentWords(DataQuality quality) =>
