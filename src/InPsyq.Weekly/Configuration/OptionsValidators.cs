@@ -1,6 +1,7 @@
 using System.Globalization;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace InPsyq.Weekly.Configuration;
 
@@ -65,6 +66,10 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             failures.Add("POSTGRES_CONNECTION_STRING is required.");
         }
+        else if (options.PostgresUseEntraAuth)
+        {
+            RequireEntraConnectionString(failures, options.PostgresConnectionString);
+        }
 
         if (string.IsNullOrWhiteSpace(options.BlobConnectionString) && options.BlobServiceUri is null)
         {
@@ -73,6 +78,32 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 
         Settings.RequireContainerName(failures, "BLOB_ATTRIBUTION_CONTAINER", options.AttributionContainer);
         return Settings.Result(failures);
+    }
+
+    /// <summary>With Entra authentication the password is a token fetched at run time: never one in the string.</summary>
+    private static void RequireEntraConnectionString(List<string> failures, string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // The message of the exception may quote the string; the string may hold a secret.
+            failures.Add("POSTGRES_CONNECTION_STRING is not a valid Npgsql connection string.");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.Username))
+        {
+            failures.Add("POSTGRES_CONNECTION_STRING must name the Entra principal (the managed identity's name) as Username when POSTGRES_USE_ENTRA_AUTH is true.");
+        }
+
+        if (!string.IsNullOrEmpty(builder.Password) || !string.IsNullOrEmpty(builder.Passfile))
+        {
+            failures.Add("POSTGRES_CONNECTION_STRING must not contain a Password or Passfile when POSTGRES_USE_ENTRA_AUTH is true (the password is an Entra access token).");
+        }
     }
 }
 

@@ -8,6 +8,13 @@ public sealed class StorageOptions
     [ConfigurationKeyName("POSTGRES_CONNECTION_STRING")]
     public string? PostgresConnectionString { get; set; }
 
+    /// <summary>
+    /// Authenticate to Postgres with Microsoft Entra access tokens (Azure: the app's managed identity) instead of a
+    /// password. The connection string then names the Entra principal as <c>Username</c> and has no <c>Password</c>.
+    /// </summary>
+    [ConfigurationKeyName("POSTGRES_USE_ENTRA_AUTH")]
+    public bool PostgresUseEntraAuth { get; set; }
+
     [ConfigurationKeyName("BLOB_CONNECTION_STRING")]
     public string? BlobConnectionString { get; set; }
 

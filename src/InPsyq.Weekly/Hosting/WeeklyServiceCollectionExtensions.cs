@@ -14,7 +14,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.Hosting;
 
@@ -32,10 +31,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HostIdentity>();
         services.TryAddSingleton(provider =>
-        {
-            var storage = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return new NpgsqlDataSourceBuilder(storage.PostgresConnectionString).Build();
-        });
+            PostgresDataSourceFactory.Create(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<BlobStore>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<TenantDirectory>();

@@ -1,0 +1,247 @@
+// InPsyq Weekly on Azure: the function app (Flex Consumption, .NET 10 isolated) with a user-assigned identity,
+// its storage account, PostgreSQL flexible server (Entra authentication), Key Vault, Application Insights and Log
+// Analytics. `azd up` deploys it with main.parameters.json; docs/deploy.md walks through it.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; names the resource group and seeds the resources\' unique names.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of all resources (one where Flex Consumption is available).')
+param location string
+
+@description('Object id of the Entra principal made Postgres administrator; azd passes the signed-in user.')
+param postgresEntraAdminObjectId string
+
+@description('Name of that principal as Postgres knows it (the user principal name of a user).')
+param postgresEntraAdminName string
+
+@description('Kind of that principal.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param postgresEntraAdminType string = 'User'
+
+@description('Days Azure PostgreSQL keeps automated backups (point-in-time restore window, 7-35).')
+@minValue(7)
+@maxValue(35)
+param postgresBackupRetentionDays int = 7
+
+@description('Whether Postgres backups are also kept in the paired region (fixed when the server is created).')
+param postgresGeoRedundantBackup bool = false
+
+@description('Postgres compute size.')
+param postgresSkuName string = 'Standard_B1ms'
+
+@description('Postgres compute tier matching postgresSkuName.')
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+param postgresSkuTier string = 'Burstable'
+
+@description('Postgres storage size in GiB.')
+param postgresStorageSizeGB int = 32
+
+@description('Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Secret of POST /api/internal/run-weekly (X-CRON-SECRET); at least 32 characters.')
+@secure()
+@minLength(32)
+param internalCronSecret string
+
+@description('Secret of the internal health and diagnostics endpoints (X-ADMIN-SECRET); at least 32 characters, different from the cron secret.')
+@secure()
+@minLength(32)
+param internalAdminSecret string
+
+@description('Incoming webhook URL of the alert channel; empty for no alerts.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Azure OpenAI endpoint for stage 3; empty for the offline interpreter. Grant the app\'s identity "Cognitive Services OpenAI User" on that resource.')
+param azureOpenAiEndpoint string = ''
+
+@description('Azure OpenAI deployment name; required with an endpoint.')
+param azureOpenAiDeployment string = ''
+
+@description('Upper bound of function app instances.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each function app instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = 'func-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
+var lockContainerName = 'weekly-locks'
+var attributionContainerName = 'attribution'
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: resourceGroup
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      deploymentContainerName
+      lockContainerName
+      attributionContainerName
+    ]
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: resourceGroup
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    internalCronSecret: internalCronSecret
+    internalAdminSecret: internalAdminSecret
+    alertWebhookUrl: alertWebhookUrl
+  }
+}
+
+module postgres 'modules/postgres.bicep' = {
+  name: 'postgres'
+  scope: resourceGroup
+  params: {
+    name: 'psql-${resourceToken}'
+    location: location
+    tags: tags
+    databaseName: 'inpsyq'
+    version: '16'
+    skuName: postgresSkuName
+    skuTier: postgresSkuTier
+    storageSizeGB: postgresStorageSizeGB
+    backupRetentionDays: postgresBackupRetentionDays
+    geoRedundantBackup: postgresGeoRedundantBackup
+    entraAdminObjectId: postgresEntraAdminObjectId
+    entraAdminName: postgresEntraAdminName
+    entraAdminType: postgresEntraAdminType
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  scope: resourceGroup
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: resourceGroup
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    azdServiceName: 'weekly'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    identityName: identity.outputs.name
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    lockContainerName: lockContainerName
+    attributionContainerName: attributionContainerName
+    postgresHost: postgres.outputs.fqdn
+    postgresDatabase: postgres.outputs.databaseName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    internalCronSecretUri: keyVault.outputs.internalCronSecretUri
+    internalAdminSecretUri: keyVault.outputs.internalAdminSecretUri
+    alertWebhookUrlSecretUri: keyVault.outputs.alertWebhookUrlSecretUri
+    azureOpenAiEndpoint: azureOpenAiEndpoint
+    azureOpenAiDeployment: azureOpenAiDeployment
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  // The app resolves its Key Vault references and reaches storage as soon as it exists.
+  dependsOn: [
+    roles
+  ]
+}
+
+@description('Region of the deployment (azd).')
+output AZURE_LOCATION string = location
+
+@description('Tenant of the deployment (azd).')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('Resource group of the deployment.')
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+
+@description('Name of the function app.')
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Base URL of the function app\'s HTTP functions.')
+output WEEKLY_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+
+@description('Name of the key vault holding the app\'s secrets.')
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Host name of the Postgres server.')
+output POSTGRES_HOST string = postgres.outputs.fqdn
+
+@description('Name of the pipeline\'s database.')
+output POSTGRES_DATABASE string = postgres.outputs.databaseName
+
+@description('Name of the app\'s managed identity: the Postgres role to create (docs/deploy.md).')
+output MANAGED_IDENTITY_NAME string = identity.outputs.name
+
+@description('Client id of the app\'s managed identity.')
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

@@ -1,0 +1,212 @@
+// The function app on a Flex Consumption plan (.NET 10 isolated worker), running as the user-assigned identity,
+// with every app setting of the product. Settings that hold secrets are Key Vault references; all connections are
+// identity-based. tests/InPsyq.Weekly.Tests/Deployment checks that the settings below match what the code reads.
+
+@description('Name of the function app (globally unique; part of its host name).')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Azure region of the plan and the app.')
+param location string
+
+@description('Tags applied to the plan and the app (the app also gets the azd service tag).')
+param tags object
+
+@description('Name of the service in azure.yaml that azd deploys to this app.')
+param azdServiceName string
+
+@description('Resource id of the user-assigned managed identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID, AzureWebJobsStorage__clientId).')
+param identityClientId string
+
+@description('Name of that identity: the Postgres role the app logs in as.')
+param identityName string
+
+@description('Name of the storage account of the host and the pipeline.')
+param storageAccountName string
+
+@description('Blob service endpoint of that storage account.')
+param blobEndpoint string
+
+@description('Blob container holding the deployment package.')
+param deploymentContainerName string
+
+@description('Blob container of the weekly locks.')
+param lockContainerName string
+
+@description('Blob container of the attribution documents.')
+param attributionContainerName string
+
+@description('Host name of the Postgres server.')
+param postgresHost string
+
+@description('Name of the pipeline\'s database.')
+param postgresDatabase string
+
+@description('Application Insights connection string.')
+param applicationInsightsConnectionString string
+
+@description('Key Vault secret URI of INTERNAL_CRON_SECRET.')
+param internalCronSecretUri string
+
+@description('Key Vault secret URI of INTERNAL_ADMIN_SECRET.')
+param internalAdminSecretUri string
+
+@description('Key Vault secret URI of ALERT_WEBHOOK_URL; empty for no alerts.')
+param alertWebhookUrlSecretUri string
+
+@description('Azure OpenAI endpoint (https://<resource>.openai.azure.com/); empty for the offline interpreter.')
+param azureOpenAiEndpoint string
+
+@description('Azure OpenAI deployment name; empty for the offline interpreter.')
+param azureOpenAiDeployment string
+
+@description('Upper bound of instances the plan scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': azdServiceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+// Flex Consumption sets the worker runtime and the host version itself (functionAppConfig.runtime): it rejects
+// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION as app settings. Defaults: shared/spec runs.md and jobs.md.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: {
+    // Host: identity-based storage and telemetry; the identity of DefaultAzureCredential in the app.
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    AZURE_CLIENT_ID: identityClientId
+
+    // Storage: Postgres with Entra tokens of the identity, Blob storage through its service URI.
+    POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull'
+    POSTGRES_USE_ENTRA_AUTH: 'true'
+    BLOB_CONNECTION_STRING: ''
+    BLOB_SERVICE_URI: blobEndpoint
+    BLOB_LOCK_CONTAINER: lockContainerName
+    BLOB_ATTRIBUTION_CONTAINER: attributionContainerName
+    MIGRATE_SOURCE_TABLES: 'false'
+
+    // Secrets: Key Vault references resolved with keyVaultReferenceIdentity.
+    INTERNAL_CRON_SECRET: '@Microsoft.KeyVault(SecretUri=${internalCronSecretUri})'
+    INTERNAL_ADMIN_SECRET: '@Microsoft.KeyVault(SecretUri=${internalAdminSecretUri})'
+
+    // Weekly run, lock and health budgets.
+    WEEKLY_SCHEDULE: '0 0 2 * * 1'
+    WEEKLY_TEAM_PARALLELISM: '3'
+    WEEKLY_TEAM_TIMEOUT_SECONDS: '5'
+    WEEKLY_HTTP_DEADLINE_SECONDS: '200'
+    WEEKLY_RUN_DEADLINE_SECONDS: '540'
+    WEEKLY_DEADLINE: '08:00:00'
+    WEEKLY_AUDIT_FINISH_RETRY_SECONDS: '30'
+    WEEKLY_LOCK_TTL_SECONDS: '600'
+    WEEKLY_LOCK_LEASE_SECONDS: '60'
+    WEEKLY_LOCK_RENEW_SECONDS: '20'
+    REAPER_GRACE_SECONDS: '90'
+    HEALTH_CHECK_TIMEOUT_SECONDS: '2'
+
+    // Stage 3: Azure OpenAI with the identity (no key) when an endpoint is given, else the offline interpreter.
+    AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
+    AZURE_OPENAI_DEPLOYMENT: azureOpenAiDeployment
+    AZURE_OPENAI_API_KEY: ''
+    LLM_TIMEOUT_SECONDS: '30'
+    LLM_MAX_ATTEMPTS: '3'
+    LLM_MAX_RETRY_AFTER_SECONDS: '30'
+    LLM_RETRY_DELAY_SECONDS: '2'
+    LLM_MAX_CONCURRENCY: '3'
+    LLM_FALLBACK_TO_OFFLINE: 'false'
+
+    // Alerts.
+    ALERT_WEBHOOK_URL: empty(alertWebhookUrlSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${alertWebhookUrlSecretUri})'
+    ALERT_WEBHOOK_FORMAT: 'slack'
+    ALERT_WEBHOOK_TIMEOUT_SECONDS: '5'
+    ALERT_WEBHOOK_MAX_ATTEMPTS: '3'
+
+    // Scheduled jobs and retention.
+    JOBS_MAX_CONCURRENCY: '2'
+    JOBS_SHUTDOWN_GRACE_SECONDS: '30'
+    JOB_RUN_REAPER_SCHEDULE: '0 */5 * * * *'
+    JOB_MISSED_RUN_WATCH_SCHEDULE: '0 0 * * * *'
+    JOB_RETENTION_CLEANUP_SCHEDULE: '0 0 3 * * *'
+    JOB_DB_MAINTENANCE_SCHEDULE: '0 0 4 * * 0'
+    RETENTION_RUNS_DAYS: '180'
+    RETENTION_JOB_EXECUTIONS_DAYS: '30'
+    RETENTION_INACTIVE_INTERPRETATIONS_DAYS: '180'
+  }
+}
+
+@description('Name of the function app.')
+output name string = app.name
+
+@description('Default host name of the function app.')
+output defaultHostName string = app.properties.defaultHostName

@@ -1,0 +1,52 @@
+using Azure.Core;
+using Azure.Identity;
+using InPsyq.Weekly.Configuration;
+using Npgsql;
+
+namespace InPsyq.Weekly.Storage;
+
+/// <summary>
+/// Builds the pipeline's <see cref="NpgsqlDataSource"/>. With <c>POSTGRES_USE_ENTRA_AUTH=true</c> every new physical
+/// connection authenticates with a Microsoft Entra access token as its password (Azure Database for PostgreSQL with
+/// Entra authentication); otherwise the connection string's own password is used.
+/// </summary>
+public static class PostgresDataSourceFactory
+{
+    /// <summary>The token audience of Azure Database for PostgreSQL (and the other Azure open-source databases).</summary>
+    public const string EntraTokenScope = "https://ossrdbms-aad.database.windows.net/.default";
+
+    /// <summary>
+    /// Azure.Identity hands out a cached token until five minutes before it expires, so fetching every four minutes
+    /// never gives Postgres an expired one; a fetch that is served from the cache costs nothing.
+    /// </summary>
+    internal static readonly TimeSpan TokenRefreshInterval = TimeSpan.FromMinutes(4);
+
+    /// <summary>How soon a failed token fetch is retried; connections opened meanwhile fail with its error.</summary>
+    internal static readonly TimeSpan TokenRetryInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The data source for <paramref name="options"/>. <paramref name="credential"/> defaults to
+    /// <see cref="DefaultAzureCredential"/>, which in Azure uses the managed identity named by <c>AZURE_CLIENT_ID</c>.
+    /// </summary>
+    public static NpgsqlDataSource Create(StorageOptions options, TokenCredential? credential = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
+        if (options.PostgresUseEntraAuth)
+        {
+            var tokens = credential ?? new DefaultAzureCredential();
+            builder.UsePeriodicPasswordProvider(
+                (_, cancellationToken) => GetAccessTokenAsync(tokens, cancellationToken),
+                TokenRefreshInterval,
+                TokenRetryInterval);
+        }
+
+        return builder.Build();
+    }
+
+    private static async ValueTask<string> GetAccessTokenAsync(TokenCredential credential, CancellationToken cancellationToken)
+    {
+        var token = await credential.GetTokenAsync(new TokenRequestContext([EntraTokenScope]), cancellationToken);
+        return token.Token;
+    }
+}
