@@ -38,17 +38,6 @@ internal static class AppSettings
     /// </summary>
     public static readonly IReadOnlySet<string> NotYetReadByCode = new HashSet<string>(StringComparer.Ordinal)
     {
-        // Stage 3, interpretation (runs.md): Azure OpenAI by endpoint and deployment, key optional (identity).
-        "AZURE_OPENAI_ENDPOINT",
-        "AZURE_OPENAI_DEPLOYMENT",
-        "AZURE_OPENAI_API_KEY",
-        "LLM_TIMEOUT_SECONDS",
-        "LLM_MAX_ATTEMPTS",
-        "LLM_MAX_RETRY_AFTER_SECONDS",
-        "LLM_MAX_CONCURRENCY",
-        "LLM_FALLBACK_TO_OFFLINE",
-        // Not in the spec's list: the backoff base that stage 3's options add (default 2 s).
-        "LLM_RETRY_DELAY_SECONDS",
         // Alerts (runs.md).
         "ALERT_WEBHOOK_URL",
         "ALERT_WEBHOOK_FORMAT",

@@ -33,6 +33,14 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
+    public void The_not_yet_read_list_shrinks_as_code_lands()
+    {
+        var readNow = AppSettings.NotYetReadByCode.Where(AppSettings.ReadByCode.ContainsKey).Order(StringComparer.Ordinal);
+
+        Assert.True(!readNow.Any(), $"Now read by the code, remove from AppSettings.NotYetReadByCode: {string.Join(", ", readNow)}");
+    }
+
+    [Fact]
     public void Every_setting_the_code_reads_is_in_the_local_sample()
     {
         var local = AppSettings.InLocalSample();
