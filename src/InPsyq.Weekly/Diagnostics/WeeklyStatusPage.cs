@@ -46,7 +46,7 @@ internal static class WeeklyStatusPage
             .card b{font-size:15px}table{border-collapse:collapse;background:#fff}th,td{border:1px solid #e0e0e0;padding:4px 8px;text-align:left}
             th{background:#eceff1}td.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}
             .legend{display:flex;flex-wrap:wrap;gap:14px;margin:6px 0}.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
-            .cell{display:flex;gap:3px}.st{width:22px;height:18px;border-radius:3px;color:#fff;font-size:11px;text-align:center;line-height:18px}
+            .cell{display:flex;gap:3px}.st{width:22px;height:18px;border-radius:3px;font-size:11px;text-align:center;line-height:18px}
             .pill{padding:1px 8px;border-radius:9px;color:#fff;font-size:12px}
             </style></head><body>
             <h1>InPsyq Weekly – run status</h1>
@@ -166,7 +166,8 @@ internal static class WeeklyStatusPage
                     foreach (var (stage, status) in team.Stages.OrderBy(stage => Array.IndexOf(s_stageOrder, stage.Stage)))
                     {
                         var letter = stage.Length > 0 ? char.ToUpperInvariant(stage[0]).ToString() : "?";
-                        html.Append(s_invariant, $"<span class=\"st\" style=\"background:{StageColour(status)}\" title=\"{E(stage)}: {E(status)}\">{E(letter)}</span>");
+                        var text = status is "skipped" or "not_started" ? "#263238" : "#fff";
+                        html.Append(s_invariant, $"<span class=\"st\" style=\"background:{StageColour(status)};color:{text}\" title=\"{E(stage)}: {E(status)}\">{E(letter)}</span>");
                     }
 
                     html.Append("</div>");
