@@ -1,3 +1,4 @@
+using System.Text.Json;
 using InPsyq.Weekly.Weeks;
 using Npgsql;
 using NpgsqlTypes;
@@ -65,7 +66,7 @@ public sealed class RunRows(NpgsqlDataSource dataSource)
                 stages = team.Statuses.Select((status, i) => new { stage = stageNames[i], status, duration_ms = 10 }),
             }),
         };
-        return System.Text.Json.JsonSerializer.Serialize(document);
+        return JsonSerializer.Serialize(document);
     }
 
     public async Task ClearAsync()

@@ -87,7 +87,6 @@ public sealed class RunTelemetryTests(RunTelemetryTests.Fixture fixture) : IClas
         Assert.Contains(trace, activity => activity.OperationName == "weekly.lock.acquire" && Equals(activity.GetTagItem("acquired"), true));
         Assert.Contains(trace, activity => activity.OperationName == "weekly.lock.release");
 
-        meterListener.RecordObservableInstruments();
         Assert.Contains(measurements, m => m.Instrument == "inpsyq.weekly.runs" && Equals(m.Tags["status"], "completed") && Equals(m.Tags["mode"], "FULL"));
         Assert.Contains(measurements, m => m.Instrument == "inpsyq.weekly.run.duration");
         Assert.Contains(measurements, m => m.Instrument == "inpsyq.weekly.lock.acquisitions" && Equals(m.Tags["result"], "acquired"));
