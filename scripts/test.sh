@@ -7,7 +7,8 @@
 #   3. restores the Azure Functions adapter, or skips it with one loud line when
 #      the NuGet sources do not serve the Azure Functions worker packages
 #   4. builds (Release) the server, the benchmarks and every test project
-#   5. runs every test project (all of them, even after a failure), writing TRX
+#   5. installs chromium when /usr/bin/chromium is missing (status-page test),
+#      then runs every test project (all of them, even after a failure), writing TRX
 #   6. runs scripts/check-runbooks.sh when it exists
 # The last line printed is always "N passed, N failed, N skipped" (summed over
 # the TRX files). Exits 1 when any step failed, any test failed, a test
@@ -141,6 +142,12 @@ for project in "${BUILD_PROJECTS[@]}"; do
 done
 
 # ---------------------------------------------------------------------- 5. test
+# The status-page test renders with headless Chromium (Debian package chromium).
+if [[ ! -x /usr/bin/chromium ]]; then
+  step "install: chromium (for the status-page screenshot test)"
+  apt-get install -y chromium || die "apt-get install -y chromium failed; the status-page test needs /usr/bin/chromium"
+fi
+
 TRX_FILES=()
 for project in "${TEST_PROJECTS[@]}"; do
   name="$(basename "$project" .csproj)"

@@ -63,5 +63,7 @@ public static class ServerApp
             endpoint.ListAsync(request, cancellationToken));
         api.MapGet(WeeklyRunsDiagEndpoint.Route + "/{runId}", (HttpRequest request, string runId, WeeklyRunsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.GetAsync(request, runId, cancellationToken));
+        api.MapGet(JobsDiagEndpoint.Route, (HttpRequest request, JobsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.ListAsync(request, cancellationToken));
     }
 }

@@ -14,6 +14,7 @@ public class FunctionMetadataTests
     [InlineData(typeof(RunWeekly), nameof(RunWeekly.Run), RunWeeklyEndpoint.Route)]
     [InlineData(typeof(WeeklyHealth), nameof(WeeklyHealth.Run), WeeklyHealthEndpoint.Route)]
     [InlineData(typeof(WeeklyRunsDiag), nameof(WeeklyRunsDiag.List), WeeklyRunsDiagEndpoint.Route)]
+    [InlineData(typeof(JobsDiag), nameof(JobsDiag.List), JobsDiagEndpoint.Route)]
     [InlineData(typeof(Live), nameof(Live.Run), LiveEndpoint.Route)]
     public void Http_functions_use_the_shared_routes(Type function, string method, string route)
     {

@@ -8,5 +8,10 @@ public sealed class HealthOptions
     [ConfigurationKeyName("HEALTH_CHECK_TIMEOUT_SECONDS")]
     public double CheckTimeoutSeconds { get; set; } = 2;
 
+    /// <summary>How far back an abandoned run keeps the <c>locks</c> check degraded (default 7 days).</summary>
+    [ConfigurationKeyName("HEALTH_ABANDONED_WINDOW_SECONDS")]
+    public double AbandonedWindowSeconds { get; set; } = 7 * 24 * 3600;
+
     public TimeSpan CheckTimeout => TimeSpan.FromSeconds(CheckTimeoutSeconds);
+    public TimeSpan AbandonedWindow => TimeSpan.FromSeconds(AbandonedWindowSeconds);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;
@@ -11,14 +10,13 @@ namespace InPsyq.Weekly.Diagnostics;
 
 /// <summary>
 /// <c>GET /api/internal/diag/weekly-runs</c> (admin secret): the run history, newest first, with filters
-/// <c>week_start</c>, <c>status</c>, <c>trigger</c> and <c>limit</c> (default 50, at most 200); and
-/// <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
+/// <c>week_start</c>, <c>status</c>, <c>trigger</c>, <c>limit</c> (default 50, at most 200) and an opaque
+/// <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for <c>Accept: text/html</c> or
+/// <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
 /// </summary>
-public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAuthenticator authenticator)
+public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAuthenticator authenticator, TimeProvider time)
 {
     public const string Route = "internal/diag/weekly-runs";
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 200;
 
     private const string Columns = """
         run_id, trigger, week_start, week_label, scope, mode, force, status, error, host, started_at, finished_at, duration_ms,
@@ -35,11 +33,9 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
         }
 
         var query = request.Query;
-        var limit = DefaultLimit;
-        if (query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (DiagQuery.TryReadLimit(query, out var limit) is { } invalidLimit)
         {
-            return JsonResponse.Error(ApiError.BadRequest("INVALID_LIMIT", $"limit must be an integer from 1 to {MaxLimit}.", "limit"));
+            return JsonResponse.Error(invalidLimit);
         }
 
         DateOnly? week = null;
@@ -53,18 +49,46 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
             week = parsed;
         }
 
+        RunCursor? after = null;
+        if (query.TryGetValue("cursor", out var cursorText))
+        {
+            if (!RunCursor.TryDecode(cursorText.ToString(), out var cursor))
+            {
+                return JsonResponse.Error(ApiError.BadRequest("INVALID_CURSOR", "cursor must be a next_cursor value returned by this endpoint.", "cursor"));
+            }
+
+            after = cursor;
+        }
+
+        var html = DiagQuery.WantsHtml(request);
+        // One row beyond the page tells whether another page exists, so the last page never points at an empty one.
         await using var command = dataSource.CreateCommand($"""
-            select {Columns} from weekly_runs
+            select {Columns}{(html ? ", details" : string.Empty)} from weekly_runs
             where ($1::date is null or week_start = $1) and ($2::text is null or status = $2) and ($3::text is null or trigger = $3)
+              and ($4::timestamptz is null or (started_at, run_id) < ($4, $5))
             order by started_at desc, run_id desc
-            limit $4
+            limit $6
             """);
         command.Parameters.Add(new() { Value = (object?)week ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
         command.Parameters.Add(new() { Value = (object?)query["status"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = (object?)query["trigger"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = limit });
-        var runs = await ReadRunsAsync(command, withDetails: false, cancellationToken);
-        return new JsonResponse(200, new { runs });
+        command.Parameters.Add(new() { Value = (object?)after?.StartedAtUtc ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = (object?)after?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = limit + 1 });
+        var runs = await DiagQuery.ReadRowsAsync(command, cancellationToken);
+        string? nextCursor = null;
+        if (runs.Count > limit)
+        {
+            runs.RemoveAt(limit);
+            var last = runs[^1];
+            nextCursor = new RunCursor((DateTime)last["started_at"]!, (Guid)last["run_id"]!).Encode();
+        }
+
+        var now = time.GetUtcNow();
+        var aggregates = await RunAggregates.QueryAsync(dataSource, now, cancellationToken);
+        return html
+            ? new HtmlResponse(WeeklyStatusPage.Render(runs.Select(StatusPageRun.From).ToList(), aggregates, now))
+            : new JsonResponse(200, new { runs, nextCursor, aggregates });
     }
 
     public async Task<IResult> GetAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
@@ -81,38 +105,9 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
 
         await using var command = dataSource.CreateCommand($"select {Columns}, details from weekly_runs where run_id = $1");
         command.Parameters.Add(new() { Value = id });
-        var runs = await ReadRunsAsync(command, withDetails: true, cancellationToken);
+        var runs = await DiagQuery.ReadRowsAsync(command, cancellationToken);
         return runs.Count == 0
             ? JsonResponse.Error(new ApiError(404, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"))
             : new JsonResponse(200, runs[0]);
-    }
-
-    private static async Task<List<Dictionary<string, object?>>> ReadRunsAsync(NpgsqlCommand command, bool withDetails, CancellationToken cancellationToken)
-    {
-        var runs = new List<Dictionary<string, object?>>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var run = new Dictionary<string, object?>(StringComparer.Ordinal);
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                var value = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                run[reader.GetName(i)] = value switch
-                {
-                    DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                    string json when reader.GetDataTypeName(i) == "jsonb" => JsonDocument.Parse(json).RootElement.Clone(),
-                    _ => value,
-                };
-            }
-
-            if (!withDetails)
-            {
-                run.Remove("details");
-            }
-
-            runs.Add(run);
-        }
-
-        return runs;
     }
 }

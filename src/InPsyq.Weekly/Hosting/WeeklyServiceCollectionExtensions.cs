@@ -59,11 +59,15 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<RunWeeklyEndpoint>();
         services.TryAddSingleton<WeeklyHealthEndpoint>();
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
+        services.TryAddSingleton<JobsDiagEndpoint>();
         services.TryAddEnumerable(
         [
             ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),
             ServiceDescriptor.Singleton<IHealthCheck, BlobStorageHealthCheck>(),
             ServiceDescriptor.Singleton<IHealthCheck, AuthHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, WeeklyRunHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, LocksHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, JobsHealthCheck>(),
         ]);
         return services;
     }

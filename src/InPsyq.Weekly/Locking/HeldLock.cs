@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Azure;
 using Azure.Storage.Blobs.Specialized;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace InPsyq.Weekly.Locking;
@@ -47,6 +49,7 @@ public sealed partial class HeldLock : IAsyncDisposable
             return;
         }
 
+        using var activity = StartActivity("weekly.lock.release");
         await _stopRenewing.CancelAsync();
         await _renewal;
         if (!IsLost)
@@ -71,6 +74,7 @@ public sealed partial class HeldLock : IAsyncDisposable
             while (!stop.IsCancellationRequested && _time.GetUtcNow() < Holder.ExpiresAt)
             {
                 await Task.Delay(_options.RenewInterval, _time, stop);
+                using var activity = StartActivity("weekly.lock.renew");
                 try
                 {
                     await _lease.RenewAsync(cancellationToken: stop);
@@ -79,6 +83,8 @@ public sealed partial class HeldLock : IAsyncDisposable
                                           || (e is OperationCanceledException && !stop.IsCancellationRequested))
                 {
                     LogLost(Key.BlobName, Holder.RunId, (e as RequestFailedException)?.ErrorCode ?? e.GetType().Name);
+                    activity?.SetStatus(ActivityStatusCode.Error, "lock_lost");
+                    WeeklyTelemetry.RecordLockLost();
                     await _lost.CancelAsync();
                     return;
                 }
@@ -89,6 +95,9 @@ public sealed partial class HeldLock : IAsyncDisposable
             // Released: renewal ends.
         }
     }
+
+    private Activity? StartActivity(string name) =>
+        WeeklyTelemetry.Source.StartActivity(name)?.SetTag("run_id", Holder.RunId).SetTag("lock", Key.BlobName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Released lock {LockName} of run {RunId}")]
     private partial void LogReleased(string lockName, Guid runId);

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -30,9 +31,14 @@ public sealed partial class WeeklyLockManager(
 
     public async Task<LockAttempt> TryAcquireAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
     {
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.lock.acquire");
+        activity?.SetTag("run_id", holder.RunId).SetTag("lock", key.BlobName);
         var blob = blobs.Locks.GetBlobClient(key.BlobName);
         var lease = blob.GetBlobLeaseClient(holder.RunId.ToString());
-        if (!await TryLeaseAsync(blob, lease, cancellationToken))
+        var acquired = await TryLeaseAsync(blob, lease, cancellationToken);
+        activity?.SetTag("acquired", acquired);
+        WeeklyTelemetry.RecordLockAttempt(acquired);
+        if (!acquired)
         {
             var current = await FindHolderAsync(key, cancellationToken);
             LogLockBusy(key.BlobName, current?.RunId);

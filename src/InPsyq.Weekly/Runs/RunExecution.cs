@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -197,6 +199,8 @@ public sealed partial class RunExecution : IDisposable
 
     private async Task ProcessOrgAsync(OrgProgress org, RunStop stop)
     {
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.org");
+        activity?.SetTag("run_id", RunId).SetTag("org_id", org.Org.OrgId);
         LogOrgStarted(org.Org.OrgId, org.Org.Teams.Count);
         try
         {
@@ -264,6 +268,8 @@ public sealed partial class RunExecution : IDisposable
             return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, stop.Describe()), 0);
         }
 
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");
+        activity?.SetTag("run_id", RunId).SetTag("team_id", team.TeamId).SetTag("stage", stage.ToWire());
         var started = _time.GetTimestamp();
         using var budget = new CancellationTokenSource(implementation.TeamTimeout ?? _options.TeamTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
@@ -281,7 +287,15 @@ public sealed partial class RunExecution : IDisposable
             }
         }
 
-        return new TeamStageResult(stage, outcome, ElapsedMs(started));
+        var result = new TeamStageResult(stage, outcome, ElapsedMs(started));
+        activity?.SetTag("status", outcome.Status.ToWire());
+        if (outcome.Status.IsFailure())
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorCode);
+        }
+
+        WeeklyTelemetry.RecordTeamStage(stage.ToWire(), outcome.Status.ToWire(), result.DurationMs);
+        return result;
     }
 
     private StageOutcome Classify(Exception e, RunStop stop, CancellationTokenSource? budget, PipelineStage stage)

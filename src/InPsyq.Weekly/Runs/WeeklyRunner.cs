@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -45,6 +47,9 @@ public sealed partial class WeeklyRunner(
             ["Scope"] = request.Scope,
         });
 
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.run");
+        activity?.SetTag("run_id", runId).SetTag("week_start", request.Week.ToString()).SetTag("scope", request.Scope)
+            .SetTag("mode", request.Mode.ToWire()).SetTag("trigger", trigger.ToWire()).SetTag("dry_run", request.DryRun);
         using var execution = executions.Create(runId, request, trigger);
         return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, cancellationToken);
     }
@@ -98,10 +103,22 @@ public sealed partial class WeeklyRunner(
         {
             report ??= execution.FailedReport(startedAt, "The run ended without a report.");
             await audit.FinishAsync(report, runError, time.GetUtcNow());
+            RecordTelemetry(report);
             foreach (var handler in completionHandlers)
             {
                 await handler.OnRunFinishedAsync(request, report, CancellationToken.None);
             }
+        }
+    }
+
+    private static void RecordTelemetry(RunReport report)
+    {
+        var status = report.Status.ToString().ToLowerInvariant();
+        WeeklyTelemetry.RecordRun(status, report.Trigger, report.Mode, report.DurationMs);
+        Activity.Current?.SetTag("status", status);
+        if (report.Status == RunStatus.Failed)
+        {
+            Activity.Current?.SetStatus(ActivityStatusCode.Error);
         }
     }
 

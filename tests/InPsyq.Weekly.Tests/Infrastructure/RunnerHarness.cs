@@ -2,21 +2,25 @@ using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace InPsyq.Weekly.Tests.Infrastructure;
 
 /// <summary>The runner library with three scripted stages, for orchestration tests.</summary>
 public sealed class RunnerHarness
 {
-    public RunnerHarness(IntegrationFixture fixture, IReadOnlyDictionary<string, string?>? settings = null)
+    public RunnerHarness(IntegrationFixture fixture, IReadOnlyDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
-        Services = fixture.CreateServices(settings, services =>
-        {
-            foreach (var stage in Stages)
+        Services = fixture.CreateServices(
+            settings,
+            services =>
             {
-                services.AddSingleton<IPipelineStage>(stage);
-            }
-        });
+                foreach (var stage in Stages)
+                {
+                    services.AddSingleton<IPipelineStage>(stage);
+                }
+            },
+            logs);
     }
 
     public ScriptedStage Rollup { get; } = new(PipelineStage.Rollup);

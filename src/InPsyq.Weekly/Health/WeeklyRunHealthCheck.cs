@@ -1,0 +1,66 @@
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Health;
+
+/// <summary>
+/// <c>weekly_run</c>: judges the most recent week whose <c>WEEKLY_DEADLINE</c> has passed. Unhealthy when that week
+/// does not count as run (no unscoped FULL run for it ended completed or partial); degraded when its latest counting
+/// run is partial, when the last two finished unscoped runs failed, or when nothing has ever run. Running and locked
+/// runs are neither finished nor failures.
+/// </summary>
+public sealed class WeeklyRunHealthCheck(NpgsqlDataSource dataSource, IOptions<WeeklyRunOptions> options, TimeProvider time) : IHealthCheck
+{
+    private const string Unit = "run_status";
+
+    public string Name => "weekly_run";
+
+    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    {
+        var week = LatestWeekPastDeadline(time.GetUtcNow(), options.Value.Deadline);
+        await using var command = dataSource.CreateCommand("""
+            select
+                exists (select 1 from weekly_runs),
+                (select status from weekly_runs
+                 where week_start = $1 and scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')
+                 order by started_at desc limit 1),
+                exists (select 1 from weekly_runs where week_start = $1 and scope = 'all' and mode = 'FULL' and status = 'running'),
+                (select count(*) = 2 and bool_and(status = 'failed') from (
+                    select status from weekly_runs
+                    where scope = 'all' and status not in ('running', 'locked')
+                    order by started_at desc limit 2) latest)
+            """);
+        command.Parameters.Add(new() { Value = week.Monday });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var anyRun = reader.GetBoolean(0);
+        var counting = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var inProgress = reader.GetBoolean(2);
+        var lastTwoFailed = reader.GetBoolean(3);
+
+        var due = $"week {week.Label} (due {(week.EndUtc + options.Value.Deadline):yyyy-MM-dd HH:mm} UTC)";
+        return (anyRun, counting) switch
+        {
+            (false, _) => HealthCheckResult.Degraded("No run yet: no weekly run has been recorded.", "none", Unit),
+            (_, null) when inProgress => HealthCheckResult.Degraded($"No counting run for {due} yet; a run for it is in progress.", "running", Unit),
+            (_, null) => HealthCheckResult.Unhealthy($"No completed or partial unscoped FULL run for {due}.", "missing", Unit),
+            (_, "partial") => HealthCheckResult.Degraded($"The latest counting run for {week.Label} ended partial.", counting, Unit),
+            _ when lastTwoFailed => HealthCheckResult.Degraded($"The last two finished unscoped runs failed ({week.Label} itself counts as run).", counting, Unit),
+            _ => HealthCheckResult.Healthy($"{week.Label} counts as run.", counting, Unit),
+        };
+    }
+
+    /// <summary>The most recent week whose deadline (the end of the week plus <paramref name="deadline"/>) is at or before <paramref name="now"/>.</summary>
+    public static IsoWeek LatestWeekPastDeadline(DateTimeOffset now, TimeSpan deadline)
+    {
+        var week = IsoWeek.Containing(now).AddWeeks(-1);
+        while (week.EndUtc + deadline > now)
+        {
+            week = week.AddWeeks(-1);
+        }
+
+        return week;
+    }
+}
