@@ -174,6 +174,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     WEEKLY_LOCK_RENEW_SECONDS: '20'
     REAPER_GRACE_SECONDS: '90'
     HEALTH_CHECK_TIMEOUT_SECONDS: '2'
+    HEALTH_ABANDONED_WINDOW_SECONDS: '604800'
 
     // Stage 3: Azure OpenAI with the identity (no key) when an endpoint is given, else the offline interpreter.
     AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
