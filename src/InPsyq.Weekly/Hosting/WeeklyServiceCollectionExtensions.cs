@@ -68,7 +68,9 @@ public static class WeeklyServiceCollectionExtensions
             ServiceDescriptor.Singleton<IHealthCheck, WeeklyRunHealthCheck>(),
             ServiceDescriptor.Singleton<IHealthCheck, LocksHealthCheck>(),
             ServiceDescriptor.Singleton<IHealthCheck, JobsHealthCheck>(),
+            ServiceDescriptor.Singleton<IHealthCheck, LlmHealthCheck>(),
         ]);
+        services.AddHttpClient(LlmHealthCheck.HttpClientName);
         return services;
     }
 
