@@ -1,6 +1,7 @@
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Hashing;
 using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Rollup;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,7 @@ public sealed partial class InterpretationStage : IPipelineStage
 
     private readonly StageTwoOutputReader _reader;
     private readonly InterpretationStore _store;
+    private readonly StageOneFreshness _freshness;
     private readonly IInterpreter _interpreter;
     private readonly LlmOptions _llmOptions;
     private readonly WeeklyRunOptions _runOptions;
@@ -26,6 +28,7 @@ public sealed partial class InterpretationStage : IPipelineStage
     public InterpretationStage(
         StageTwoOutputReader reader,
         InterpretationStore store,
+        StageOneFreshness freshness,
         IInterpreter interpreter,
         IOptions<LlmOptions> llmOptions,
         IOptions<WeeklyRunOptions> runOptions,
@@ -33,6 +36,7 @@ public sealed partial class InterpretationStage : IPipelineStage
     {
         _reader = reader;
         _store = store;
+        _freshness = freshness;
         _interpreter = interpreter;
         _llmOptions = llmOptions.Value;
         _runOptions = runOptions.Value;
@@ -75,6 +79,7 @@ public sealed partial class InterpretationStage : IPipelineStage
                 return StageOutcome.Skip(StageReasons.MissingPipelineOutput);
             }
 
+            var stale = await IsStaleAsync(team, cancellationToken);
             var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
             if (!context.Force && await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected)
             {
@@ -113,7 +118,28 @@ public sealed partial class InterpretationStage : IPipelineStage
             await using var transaction = await context.Fences.BeginAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
             await InterpretationStore.ReplaceActiveAsync(transaction, row, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return StageOutcome.Written() with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
+            return new StageOutcome(StageStatus.Succeeded, stale ? StageReasons.StalePipelineOutput : null)
+            {
+                Wrote = true,
+                TokensIn = result.Usage.Input,
+                TokensOut = result.Usage.Output,
+            };
+        }
+
+        /// <summary>
+        /// Only when stage 2 did not run in this run (INTERPRETATION_ONLY): is the stored output older than the answers?
+        /// Noted per team in the run report, whether or not the interpretation is rewritten.
+        /// </summary>
+        private async Task<bool> IsStaleAsync(TeamRef team, CancellationToken cancellationToken)
+        {
+            if (context.Progress.Find(team.TeamId, PipelineStage.Attribution) is not null
+                || !await owner._freshness.HasChangedSinceStoredAsync(team, context.Week, context.Org.MinRespondents, cancellationToken))
+            {
+                return false;
+            }
+
+            context.AddNote($"{StageReasons.StalePipelineOutput}:{team.TeamId}");
+            return true;
         }
 
         public async Task<StagePlan> PlanTeamAsync(TeamRef team, CancellationToken cancellationToken)

@@ -15,6 +15,9 @@ public static class StageReasons
     /// <summary>INTERPRETATION_ONLY without stored stage-2 output for the team and week.</summary>
     public const string MissingPipelineOutput = "missing_pipeline_output";
 
+    /// <summary>INTERPRETATION_ONLY interpreted stored stage-2 output whose stage-1 answers changed since.</summary>
+    public const string StalePipelineOutput = "stale_pipeline_output";
+
     /// <summary>Dry run: the inputs changed since the stored output.</summary>
     public const string InputChanged = "input_changed";
 

@@ -13,6 +13,7 @@ public static class RollupServiceCollectionExtensions
     public static IServiceCollection AddRollupStage(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPipelineStage, RollupStage>());
+        services.TryAddSingleton<StageOneFreshness>();
         return services;
     }
 }
