@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Runs the main job locally (README command 1): starts the local services,
-# builds the server and runs the demo steps below against them. Exits with the
-# exit code of the last step (run-weekly).
+# builds the server and runs the demo steps below against them: the demo
+# tenant, a backfill of its history, the FULL run of the last completed week
+# and a readable summary. Exits 0, or with the first failing step's exit code.
 #
 # Settings (environment): those of scripts/services.sh (INPSYQ_STATE_DIR,
 # INPSYQ_PG_PORT, INPSYQ_AZURITE_PORT); any app setting (e.g. WEEKLY_*, LLM_*)
@@ -17,13 +18,13 @@ source "$SCRIPTS_DIR/lib/common.sh"
 cd "$INPSYQ_REPO_ROOT"
 
 # The demo, in order: each entry is one invocation of the app (verb and
-# arguments, split on spaces). Every step but the last must succeed; the
-# script exits with the last step's exit code. Extend here, e.g. add
-# "backfill --weeks 11" before "run-weekly".
+# arguments, split on spaces). The demo stops at the first step that fails.
 DEMO_STEPS=(
   "migrate"
   "seed-demo"
-  "run-weekly" # FULL run of the last completed week (the app's defaults)
+  "backfill --weeks 11 --until-offset -2" # the 11 weeks before: history for the series
+  "run-weekly"                            # FULL run of the last completed week (offline interpreter)
+  "summary"                               # per-team index states and one team's interpretation
 )
 
 SERVER_PROJECT=src/InPsyq.Server/InPsyq.Server.csproj
@@ -79,22 +80,14 @@ log "building $SERVER_PROJECT (Release)"
 dotnet build "$SERVER_PROJECT" -c Release -nologo -v q -clp:NoSummary || die "build of $SERVER_PROJECT failed"
 [[ -f "$SERVER_DLL" ]] || die "the build did not produce $SERVER_DLL"
 
-last_index=$((${#DEMO_STEPS[@]} - 1))
-for i in "${!DEMO_STEPS[@]}"; do
-  read -r -a step_args <<<"${DEMO_STEPS[$i]}"
+for step in "${DEMO_STEPS[@]}"; do
+  read -r -a step_args <<<"$step"
   log "inpsyq-weekly ${step_args[*]}"
   rc=0
   dotnet "$SERVER_DLL" "${step_args[@]}" || rc=$?
-  if ((i == last_index)); then
-    if ((rc == 0)); then
-      log "${step_args[0]}: exit code 0, $(explain_exit_code 0)"
-    else
-      printf '[%s] !!! %s: exit code %s, %s\n' "$INPSYQ_LOG_TAG" "${step_args[0]}" "$rc" "$(explain_exit_code "$rc")" >&2
-    fi
-    exit "$rc"
-  fi
   if ((rc != 0)); then
     printf '[%s] !!! %s: exit code %s, %s; stopping the demo\n' "$INPSYQ_LOG_TAG" "${step_args[0]}" "$rc" "$(explain_exit_code "$rc")" >&2
     exit "$rc"
   fi
 done
+log "done: every step completed"
