@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Alerts;
+
+/// <summary>What one <see cref="AlertService.DeliverPendingAsync"/> pass did.</summary>
+public sealed record AlertDeliveryResult(int Sent, int Retrying, int Failed);
+
+/// <summary>
+/// Raises alerts once per incident (group, scope, week), sends one recovery per open incident, and delivers
+/// through <c>alert_outbox</c>: one inline attempt bounded by the webhook timeout, later attempts by
+/// <see cref="DeliverPendingAsync"/> (the run-reaper) with exponential backoff, up to <c>ALERT_WEBHOOK_MAX_ATTEMPTS</c>.
+/// When Postgres is unreachable, incidents are kept in this process and sent once, without retries.
+/// </summary>
+public sealed partial class AlertService(
+    NpgsqlDataSource dataSource,
+    AlertWebhookClient webhook,
+    IOptions<AlertOptions> options,
+    TimeProvider time,
+    ILogger<AlertService> logger)
+{
+    private const int DeliveryBatchSize = 20;
+    private static readonly TimeSpan s_firstRetryDelay = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromHours(1);
+
+    private readonly AlertStore _store = new(dataSource);
+    private readonly ConcurrentDictionary<IncidentKey, Incident> _openWhileDatabaseDown = new();
+
+    /// <summary>
+    /// Keeps a message away from <see cref="DeliverPendingAsync"/> while someone attempts it; outlives any attempt,
+    /// so only a process that died mid-attempt leaves it to the reaper.
+    /// </summary>
+    private TimeSpan Claim => options.Value.Timeout + TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Raises a <c>run_abandoned</c> or <c>week_missed</c> alert (the reaper and the missed-run watch call this), or
+    /// does nothing when the incident of (kind's group, <paramref name="scope"/>, <paramref name="week"/>) is open.
+    /// </summary>
+    /// <param name="scope"><c>all</c>, <c>org:{id}</c> or <c>team:{id}</c>, as in <c>weekly_runs.scope</c>.</param>
+    /// <param name="summary">One sentence for people; ids and codes only, no survey data.</param>
+    /// <returns>Whether this opened an incident (and so sent or queued an alert).</returns>
+    public Task<bool> RaiseAsync(AlertKind kind, string scope, IsoWeek week, Guid? runId, string summary, CancellationToken cancellationToken)
+    {
+        if (kind == AlertKind.Recovery)
+        {
+            throw new ArgumentException("Recovery messages follow completed runs; they are not raised.", nameof(kind));
+        }
+
+        return RaiseAsync(new AlertMessage(kind, scope, week, runId, summary), cancellationToken);
+    }
+
+    internal async Task<bool> RaiseAsync(AlertMessage message, CancellationToken cancellationToken)
+    {
+        var key = new IncidentKey(message.Kind.DedupGroup(), message.Scope, message.Week);
+        var payload = Render(message);
+        var now = time.GetUtcNow();
+        (bool Opened, OutboxEntry? Queued) result;
+        try
+        {
+            result = await _store.OpenAsync(key, message.Kind, message.RunId, payload, now, now + Claim, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            LogDatabaseUnavailable(e.GetType().Name);
+            var opened = _openWhileDatabaseDown.TryAdd(key, new Incident(key, message.Kind, message.RunId, now));
+            if (opened)
+            {
+                await SendWithoutOutboxAsync(message, payload, cancellationToken);
+            }
+
+            return opened;
+        }
+
+        LogRaise(message.Kind.ToWire(), message.Scope, message.Week.ToString(), result.Opened);
+        if (result.Queued is { } queued)
+        {
+            await AttemptInlineAsync(queued, cancellationToken);
+        }
+
+        return result.Opened;
+    }
+
+    /// <summary>Resolves the open incidents of <paramref name="groups"/> that a finished run clears, one recovery message each.</summary>
+    internal async Task ResolveAsync(
+        IReadOnlyList<string> groups, string scope, IsoWeek week, Guid runId, Func<Incident, AlertMessage> recovery, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        IReadOnlyList<(Incident Incident, OutboxEntry? Queued)> resolved;
+        try
+        {
+            resolved = await _store.ResolveAsync(groups, scope, week, runId, incident => Render(recovery(incident)), now, now + Claim, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            LogDatabaseUnavailable(e.GetType().Name);
+            var cleared = _openWhileDatabaseDown.Keys
+                .Where(key => key.Week == week && groups.Contains(key.Group) && (scope == "all" || key.Scope == scope))
+                .Select(key => _openWhileDatabaseDown.TryRemove(key, out var incident) ? incident : null)
+                .OfType<Incident>()
+                .ToList();
+            foreach (var incident in cleared)
+            {
+                var message = recovery(incident);
+                await SendWithoutOutboxAsync(message, Render(message), cancellationToken);
+            }
+
+            return;
+        }
+
+        foreach (var (incident, queued) in resolved)
+        {
+            LogResolved(incident.Kind.ToWire(), incident.Key.Scope, week.ToString(), runId);
+            if (queued is not null)
+            {
+                await AttemptInlineAsync(queued, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Attempts every pending message whose next attempt is due (the run-reaper calls this). Does nothing without
+    /// <c>ALERT_WEBHOOK_URL</c>; messages queued before it was removed wait for it.
+    /// </summary>
+    public async Task<AlertDeliveryResult> DeliverPendingAsync(CancellationToken cancellationToken)
+    {
+        var (sent, retrying, failed) = (0, 0, 0);
+        if (!options.Value.Enabled)
+        {
+            return new AlertDeliveryResult(sent, retrying, failed);
+        }
+
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            var due = await _store.ClaimDueAsync(now, now + Claim, DeliveryBatchSize, cancellationToken);
+            if (due.Count == 0)
+            {
+                return new AlertDeliveryResult(sent, retrying, failed);
+            }
+
+            foreach (var entry in due)
+            {
+                switch (await AttemptAsync(entry, cancellationToken))
+                {
+                    case OutboxStatus.Sent: sent++; break;
+                    case OutboxStatus.Pending: retrying++; break;
+                    default: failed++; break;
+                }
+            }
+        }
+    }
+
+    private string? Render(AlertMessage message) =>
+        options.Value.Enabled ? AlertPayload.Render(message, options.Value.PayloadFormat) : null;
+
+    private async Task AttemptInlineAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AttemptAsync(entry, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            // The message stays pending under its claim; the reaper attempts it again once the claim ends.
+            LogAttemptUnrecorded(entry.Id, e.GetType().Name);
+        }
+    }
+
+    private async Task<OutboxStatus> AttemptAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        var error = await webhook.PostAsync(entry.Payload, cancellationToken);
+        var attempts = entry.Attempts + 1;
+        var now = time.GetUtcNow();
+        var status = error is null ? OutboxStatus.Sent : attempts >= options.Value.MaxAttempts ? OutboxStatus.Failed : OutboxStatus.Pending;
+        var nextAttemptAt = status == OutboxStatus.Pending ? now + RetryDelay(attempts) : (DateTimeOffset?)null;
+        await _store.RecordAttemptAsync(entry.Id, attempts, status, error, nextAttemptAt, status == OutboxStatus.Sent ? now : null, cancellationToken);
+        switch (status)
+        {
+            case OutboxStatus.Sent:
+                LogSent(entry.Id, attempts);
+                break;
+            case OutboxStatus.Pending:
+                LogAttemptFailed(entry.Id, attempts, options.Value.MaxAttempts, error!, nextAttemptAt!.Value);
+                break;
+            default:
+                LogGaveUp(entry.Id, attempts, error!);
+                break;
+        }
+
+        return status;
+    }
+
+    private async Task SendWithoutOutboxAsync(AlertMessage message, string? payload, CancellationToken cancellationToken)
+    {
+        if (payload is null)
+        {
+            return;
+        }
+
+        var error = await webhook.PostAsync(payload, cancellationToken);
+        LogSentWithoutOutbox(message.Kind.ToWire(), message.Scope, message.Week.ToString(), error ?? "sent");
+    }
+
+    /// <summary>1 min after the first attempt, doubling, at most 1 h.</summary>
+    private static TimeSpan RetryDelay(int attempts) =>
+        TimeSpan.FromTicks(Math.Min(s_maxRetryDelay.Ticks, s_firstRetryDelay.Ticks << Math.Min(attempts - 1, 10)));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Kind} for {Scope}, week {WeekStart}: opened an incident = {Opened}")]
+    private partial void LogRaise(string kind, string scope, string weekStart, bool opened);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {Kind} for {Scope}, week {WeekStart} resolved by run {RunId}")]
+    private partial void LogResolved(string kind, string scope, string weekStart, Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {OutboxId} sent (attempt {Attempt})")]
+    private partial void LogSent(long outboxId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {OutboxId} attempt {Attempt} of {MaxAttempts} failed: {Error}; next attempt at {NextAttemptAt:o}")]
+    private partial void LogAttemptFailed(long outboxId, int attempt, int maxAttempts, string error, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {OutboxId} failed after {Attempts} attempts: {Error}; it will not be retried")]
+    private partial void LogGaveUp(long outboxId, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the attempt of alert {OutboxId} ({Reason}); the run-reaper will attempt it again")]
+    private partial void LogAttemptUnrecorded(long outboxId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert state is unavailable in Postgres ({Reason}); deduplicating in this process and sending without retries")]
+    private partial void LogDatabaseUnavailable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Kind} for {Scope}, week {WeekStart} sent without the outbox: {Outcome}")]
+    private partial void LogSentWithoutOutbox(string kind, string scope, string weekStart, string outcome);
+}
