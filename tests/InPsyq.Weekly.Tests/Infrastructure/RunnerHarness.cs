@@ -8,7 +8,8 @@ namespace InPsyq.Weekly.Tests.Infrastructure;
 /// <summary>The runner library with three scripted stages, for orchestration tests.</summary>
 public sealed class RunnerHarness
 {
-    public RunnerHarness(IntegrationFixture fixture, IReadOnlyDictionary<string, string?>? settings = null)
+    public RunnerHarness(
+        IntegrationFixture fixture, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         Services = fixture.CreateServices(settings, services =>
         {
@@ -16,6 +17,8 @@ public sealed class RunnerHarness
             {
                 services.AddSingleton<IPipelineStage>(stage);
             }
+
+            configure?.Invoke(services);
         });
     }
 
