@@ -74,13 +74,19 @@ public sealed partial class AlertService(
             return opened;
         }
 
-        LogRaise(message.Kind.ToWire(), message.Scope, message.Week.ToString(), result.Opened);
+        if (!result.Opened)
+        {
+            LogAlreadyOpen(message.Kind.ToWire(), message.Scope, message.Week.ToString());
+            return false;
+        }
+
+        LogOpened(message.Kind.ToWire(), message.Scope, message.Week.ToString());
         if (result.Queued is { } queued)
         {
             await AttemptInlineAsync(queued, cancellationToken);
         }
 
-        return result.Opened;
+        return true;
     }
 
     /// <summary>Resolves the open incidents of <paramref name="groups"/> that a finished run clears, one recovery message each.</summary>
@@ -208,8 +214,11 @@ public sealed partial class AlertService(
     private static TimeSpan RetryDelay(int attempts) =>
         TimeSpan.FromTicks(Math.Min(s_maxRetryDelay.Ticks, s_firstRetryDelay.Ticks << Math.Min(attempts - 1, 10)));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Kind} for {Scope}, week {WeekStart}: opened an incident = {Opened}")]
-    private partial void LogRaise(string kind, string scope, string weekStart, bool opened);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Kind} for {Scope}, week {WeekStart}: incident opened")]
+    private partial void LogOpened(string kind, string scope, string weekStart);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {Kind} for {Scope}, week {WeekStart} not sent: its incident is already open")]
+    private partial void LogAlreadyOpen(string kind, string scope, string weekStart);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {Kind} for {Scope}, week {WeekStart} resolved by run {RunId}")]
     private partial void LogResolved(string kind, string scope, string weekStart, Guid runId);
