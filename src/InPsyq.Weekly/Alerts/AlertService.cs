@@ -9,6 +9,9 @@ namespace InPsyq.Weekly.Alerts;
 /// <summary>What one <see cref="AlertService.DeliverPendingAsync"/> pass did.</summary>
 public sealed record AlertDeliveryResult(int Sent, int Retrying, int Failed);
 
+/// <summary>A message to attempt once, now: queued in the outbox, or (Postgres down) not recorded anywhere.</summary>
+internal sealed record InlineSend(AlertMessage Message, string Payload, OutboxEntry? Queued);
+
 /// <summary>
 /// Raises alerts once per incident (group, scope, week), sends one recovery per open incident, and delivers
 /// through <c>alert_outbox</c>: one inline attempt bounded by the webhook timeout, later attempts by
@@ -42,17 +45,20 @@ public sealed partial class AlertService(
     /// <param name="scope"><c>all</c>, <c>org:{id}</c> or <c>team:{id}</c>, as in <c>weekly_runs.scope</c>.</param>
     /// <param name="summary">One sentence for people; ids and codes only, no survey data.</param>
     /// <returns>Whether this opened an incident (and so sent or queued an alert).</returns>
-    public Task<bool> RaiseAsync(AlertKind kind, string scope, IsoWeek week, Guid? runId, string summary, CancellationToken cancellationToken)
+    public async Task<bool> RaiseAsync(AlertKind kind, string scope, IsoWeek week, Guid? runId, string summary, CancellationToken cancellationToken)
     {
         if (kind == AlertKind.Recovery)
         {
             throw new ArgumentException("Recovery messages follow completed runs; they are not raised.", nameof(kind));
         }
 
-        return RaiseAsync(new AlertMessage(kind, scope, week, runId, summary), cancellationToken);
+        var (opened, sends) = await OpenAsync(new AlertMessage(kind, scope, week, runId, summary), cancellationToken);
+        await SendInlineAsync(sends, cancellationToken);
+        return opened;
     }
 
-    internal async Task<bool> RaiseAsync(AlertMessage message, CancellationToken cancellationToken)
+    /// <summary>Opens the message's incident unless it is open; returns whether it did, and the message to send now.</summary>
+    internal async Task<(bool Opened, IReadOnlyList<InlineSend> Sends)> OpenAsync(AlertMessage message, CancellationToken cancellationToken)
     {
         var key = new IncidentKey(message.Kind.DedupGroup(), message.Scope, message.Week);
         var payload = Render(message);
@@ -66,31 +72,24 @@ public sealed partial class AlertService(
         {
             LogDatabaseUnavailable(e.GetType().Name);
             var opened = _openWhileDatabaseDown.TryAdd(key, new Incident(key, message.Kind, message.RunId, now));
-            if (opened)
-            {
-                await SendWithoutOutboxAsync(message, payload, cancellationToken);
-            }
-
-            return opened;
+            return (opened, opened ? Unrecorded(message, payload) : []);
         }
 
         if (!result.Opened)
         {
             LogAlreadyOpen(message.Kind.ToWire(), message.Scope, message.Week.ToString());
-            return false;
+            return (false, []);
         }
 
         LogOpened(message.Kind.ToWire(), message.Scope, message.Week.ToString());
-        if (result.Queued is { } queued)
-        {
-            await AttemptInlineAsync(queued, cancellationToken);
-        }
-
-        return true;
+        return (true, result.Queued is { } queued ? [new InlineSend(message, queued.Payload, queued)] : []);
     }
 
-    /// <summary>Resolves the open incidents of <paramref name="groups"/> that a finished run clears, one recovery message each.</summary>
-    internal async Task ResolveAsync(
+    /// <summary>
+    /// Resolves the open incidents of <paramref name="groups"/> that a finished run clears; returns their recovery
+    /// messages to send now.
+    /// </summary>
+    internal async Task<IReadOnlyList<InlineSend>> ResolveAsync(
         IReadOnlyList<string> groups, string scope, IsoWeek week, Guid runId, Func<Incident, AlertMessage> recovery, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -102,29 +101,36 @@ public sealed partial class AlertService(
         catch (NpgsqlException e) when (e is not PostgresException)
         {
             LogDatabaseUnavailable(e.GetType().Name);
-            var cleared = _openWhileDatabaseDown.Keys
-                .Where(key => key.Week == week && groups.Contains(key.Group) && (scope == "all" || key.Scope == scope))
-                .Select(key => _openWhileDatabaseDown.TryRemove(key, out var incident) ? incident : null)
-                .OfType<Incident>()
-                .ToList();
-            foreach (var incident in cleared)
-            {
-                var message = recovery(incident);
-                await SendWithoutOutboxAsync(message, Render(message), cancellationToken);
-            }
-
-            return;
+            return
+            [
+                .. _openWhileDatabaseDown.Keys
+                    .Where(key => key.Week == week && groups.Contains(key.Group) && (scope == "all" || key.Scope == scope))
+                    .Select(key => _openWhileDatabaseDown.TryRemove(key, out var incident) ? incident : null)
+                    .OfType<Incident>()
+                    .Select(recovery)
+                    .SelectMany(message => Unrecorded(message, Render(message))),
+            ];
         }
 
+        var sends = new List<InlineSend>();
         foreach (var (incident, queued) in resolved)
         {
             LogResolved(incident.Kind.ToWire(), incident.Key.Scope, week.ToString(), runId);
             if (queued is not null)
             {
-                await AttemptInlineAsync(queued, cancellationToken);
+                sends.Add(new InlineSend(recovery(incident), queued.Payload, queued));
             }
         }
+
+        return sends;
     }
+
+    /// <summary>
+    /// The one inline attempt of each message, all at once, so a dead webhook holds the caller up by one timeout
+    /// however many messages there are. Failures are recorded for <see cref="DeliverPendingAsync"/>, never thrown.
+    /// </summary>
+    internal Task SendInlineAsync(IEnumerable<InlineSend> sends, CancellationToken cancellationToken) =>
+        Task.WhenAll(sends.Select(send => SendInlineAsync(send, cancellationToken)));
 
     /// <summary>
     /// Attempts every pending message whose next attempt is due (the run-reaper calls this). Does nothing without
@@ -162,16 +168,23 @@ public sealed partial class AlertService(
     private string? Render(AlertMessage message) =>
         options.Value.Enabled ? AlertPayload.Render(message, options.Value.PayloadFormat) : null;
 
-    private async Task AttemptInlineAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    private async Task SendInlineAsync(InlineSend send, CancellationToken cancellationToken)
     {
+        if (send.Queued is null)
+        {
+            var error = await webhook.PostAsync(send.Payload, cancellationToken);
+            LogSentWithoutOutbox(send.Message.Kind.ToWire(), send.Message.Scope, send.Message.Week.ToString(), error ?? "sent");
+            return;
+        }
+
         try
         {
-            await AttemptAsync(entry, cancellationToken);
+            await AttemptAsync(send.Queued, cancellationToken);
         }
         catch (NpgsqlException e) when (e is not PostgresException)
         {
             // The message stays pending under its claim; the reaper attempts it again once the claim ends.
-            LogAttemptUnrecorded(entry.Id, e.GetType().Name);
+            LogAttemptUnrecorded(send.Queued.Id, e.GetType().Name);
         }
     }
 
@@ -199,16 +212,9 @@ public sealed partial class AlertService(
         return status;
     }
 
-    private async Task SendWithoutOutboxAsync(AlertMessage message, string? payload, CancellationToken cancellationToken)
-    {
-        if (payload is null)
-        {
-            return;
-        }
-
-        var error = await webhook.PostAsync(payload, cancellationToken);
-        LogSentWithoutOutbox(message.Kind.ToWire(), message.Scope, message.Week.ToString(), error ?? "sent");
-    }
+    /// <summary>Postgres is down: the message goes out once, unrecorded (nothing when alerts are off).</summary>
+    private static IReadOnlyList<InlineSend> Unrecorded(AlertMessage message, string? payload) =>
+        payload is null ? [] : [new InlineSend(message, payload, Queued: null)];
 
     /// <summary>1 min after the first attempt, doubling, at most 1 h.</summary>
     private static TimeSpan RetryDelay(int attempts) =>

@@ -19,17 +19,21 @@ internal sealed partial class RunAlertHandler(AlertService alerts, ILogger<RunAl
     {
         try
         {
+            var sends = new List<InlineSend>();
             var failingTeams = FailingTeams(report);
             if (AlertKindOf(report, failingTeams) is { } kind)
             {
-                await alerts.RaiseAsync(Describe(kind, request, report, failingTeams), cancellationToken);
+                sends.AddRange((await alerts.OpenAsync(Describe(kind, request, report, failingTeams), cancellationToken)).Sends);
             }
 
             var resolves = ResolvedGroups(request, report);
             if (resolves.Count > 0)
             {
-                await alerts.ResolveAsync(resolves, request.Scope, request.Week, report.RunId, incident => Recovery(incident, request, report), cancellationToken);
+                sends.AddRange(await alerts.ResolveAsync(
+                    resolves, request.Scope, request.Week, report.RunId, incident => Recovery(incident, request, report), cancellationToken));
             }
+
+            await alerts.SendInlineAsync(sends, cancellationToken);
         }
         catch (Exception e)
         {

@@ -86,7 +86,7 @@ public sealed class AlertOutboxTests(IntegrationFixture fixture) : IClassFixture
         Assert.True(Assert.Single(await AlertRows.IncidentsAsync(fixture.DataSource, week.Monday)).Open);
 
         var (configured, _) = Services(AlertTesting.Settings(_receiver.Url));
-        await configured.ResolveAsync([AlertKinds.WeekMissedGroup], "all", week, Guid.NewGuid(), Recovery(week), CancellationToken.None);
+        await ResolveAsync(configured, AlertKinds.WeekMissedGroup, week);
 
         var row = Assert.Single(await AlertRows.OutboxAsync(fixture.DataSource, week.Monday));
         Assert.Equal(("recovery", "sent"), (row.Kind, row.Status));
@@ -105,8 +105,8 @@ public sealed class AlertOutboxTests(IntegrationFixture fixture) : IClassFixture
         Assert.False(await alerts.RaiseAsync(AlertKind.RunAbandoned, "all", week, Guid.NewGuid(), "Run abandoned.", CancellationToken.None));
         Assert.Single(_receiver.Requests);
 
-        await alerts.ResolveAsync([AlertKinds.RunProblemGroup], "all", week, Guid.NewGuid(), Recovery(week), CancellationToken.None);
-        await alerts.ResolveAsync([AlertKinds.RunProblemGroup], "all", week, Guid.NewGuid(), Recovery(week), CancellationToken.None);
+        await ResolveAsync(alerts, AlertKinds.RunProblemGroup, week);
+        await ResolveAsync(alerts, AlertKinds.RunProblemGroup, week);
         Assert.Equal(2, _receiver.Requests.Count);
         Assert.Contains("Weekly run recovered", _receiver.Requests.Last().Body, StringComparison.Ordinal);
 
@@ -152,8 +152,14 @@ public sealed class AlertOutboxTests(IntegrationFixture fixture) : IClassFixture
 
     private static IsoWeek Week(int weeksAgo) => IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-weeksAgo);
 
-    private static Func<Incident, AlertMessage> Recovery(IsoWeek week) =>
-        incident => new AlertMessage(AlertKind.Recovery, incident.Key.Scope, week, null, $"The {incident.Kind.ToWire()} incident is resolved.");
+    /// <summary>What a completed unscoped run does: resolve the week's incidents of the group and send their recoveries.</summary>
+    private static async Task ResolveAsync(AlertService alerts, string group, IsoWeek week)
+    {
+        var sends = await alerts.ResolveAsync([group], "all", week, Guid.NewGuid(),
+            incident => new AlertMessage(AlertKind.Recovery, incident.Key.Scope, week, null, $"The {incident.Kind.ToWire()} incident is resolved."),
+            CancellationToken.None);
+        await alerts.SendInlineAsync(sends, CancellationToken.None);
+    }
 
     private static int ClosedPort()
     {

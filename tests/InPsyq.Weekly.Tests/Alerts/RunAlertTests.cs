@@ -59,7 +59,7 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task A_partial_run_alerts_when_a_team_failed_but_not_when_teams_were_only_locked()
+    public async Task A_partial_run_alerts_when_a_team_failed_or_the_run_hit_an_error_but_not_when_teams_were_only_locked()
     {
         var harness = Harness();
         var tenants = new TenantBuilder(fixture.DataSource);
@@ -91,6 +91,14 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
         Assert.Empty(await AlertRows.OutboxAsync(fixture.DataSource, week.Monday));
         Assert.Empty(await AlertRows.IncidentsAsync(fixture.DataSource, week.Monday));
         Assert.Single(_receiver.Requests);
+
+        // A run-level error does alert: a lost lock leaves teams only not_started, yet the run needs attention.
+        var lockLost = lockedOut with { RunId = Guid.NewGuid(), Errors = [new RunError(null, null, null, "LOCK_LOST", "The run lost its lock.")] };
+        var handler = harness.Services.GetServices<IRunCompletionHandler>().OfType<RunAlertHandler>().Single();
+        await handler.OnRunFinishedAsync(RunnerHarness.Request(RunMode.Full, week: week), lockLost, CancellationToken.None);
+        var lockLostRow = Assert.Single(await AlertRows.OutboxAsync(fixture.DataSource, week.Monday));
+        Assert.Equal(("run_partial", "all", lockLost.RunId), (lockLostRow.Kind, lockLostRow.Scope, lockLostRow.RunId));
+        Assert.Contains("LOCK_LOST", _receiver.Requests.Last().Body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -151,7 +159,7 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
     public async Task A_hanging_receiver_holds_the_run_up_by_at_most_the_timeout_and_leaves_its_outcome_alone()
     {
         _receiver.Mode = ReceiverMode.Hang;
-        var harness = Harness(("ALERT_WEBHOOK_TIMEOUT_SECONDS", "0.5"));
+        var harness = Harness(("ALERT_WEBHOOK_TIMEOUT_SECONDS", "1"));
         var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
         harness.Rollup.Script = (_, _) => throw new StageFailedException("INVALID_VALUE", "Out of scale.");
 
@@ -159,15 +167,22 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
 
         Assert.Equal(RunStatus.Failed, report.Status);
         var row = Assert.Single(await AlertRows.OutboxAsync(fixture.DataSource, RunnerHarness.LastWeek.Monday), r => r.Scope == $"org:{org}");
-        Assert.Equal(("pending", 1, "no answer within 0.5 s"), (row.Status, row.Attempts, row.LastError));
+        Assert.Equal(("pending", 1, "no answer within 1 s"), (row.Status, row.Attempts, row.LastError));
         Assert.True(row.NextAttemptAt > DateTimeOffset.UtcNow.AddSeconds(30));
 
-        // The handler alone, for an incident not yet open: it waits for the timeout, and not much longer.
+        // The handler alone, for an unscoped partial run of a missed week: it alerts and sends a recovery, and the
+        // two attempts together wait for one timeout (in turn, they would take two).
+        var week = RunnerHarness.LastWeek.AddWeeks(-4);
+        var alerts = harness.Services.GetRequiredService<AlertService>();
+        await alerts.RaiseAsync(AlertKind.WeekMissed, "all", week, null, "No unscoped FULL run by the deadline.", CancellationToken.None);
         var handler = harness.Services.GetServices<IRunCompletionHandler>().OfType<RunAlertHandler>().Single();
         var stopwatch = Stopwatch.StartNew();
-        await handler.OnRunFinishedAsync(RunnerHarness.Request(RunMode.Full, Guid.NewGuid()), report, CancellationToken.None);
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1.5));
-        Assert.Equal(2, _receiver.Requests.Count);
+        await handler.OnRunFinishedAsync(RunnerHarness.Request(RunMode.Full, week: week), report with { Status = RunStatus.Partial }, CancellationToken.None);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.9));
+        Assert.Equal(
+            [("week_missed", 1), ("run_partial", 1), ("recovery", 1)],
+            (await AlertRows.OutboxAsync(fixture.DataSource, week.Monday)).Select(row => (row.Kind, row.Attempts)));
+        Assert.Equal(4, _receiver.Requests.Count);
     }
 
     private RunnerHarness Harness(params (string Key, string Value)[] overrides)
