@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
@@ -48,6 +49,7 @@ public static class WeeklyServiceCollectionExtensions
         services.AddRollupStage();
         services.AddAttributionStage();
         services.AddInterpretationStage(configuration);
+        services.AddAlerts(configuration);
         return services;
     }
 

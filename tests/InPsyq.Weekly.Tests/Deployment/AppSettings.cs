@@ -38,11 +38,6 @@ internal static class AppSettings
     /// </summary>
     public static readonly IReadOnlySet<string> NotYetReadByCode = new HashSet<string>(StringComparer.Ordinal)
     {
-        // Alerts (runs.md).
-        "ALERT_WEBHOOK_URL",
-        "ALERT_WEBHOOK_FORMAT",
-        "ALERT_WEBHOOK_TIMEOUT_SECONDS",
-        "ALERT_WEBHOOK_MAX_ATTEMPTS",
         // Scheduled jobs and retention (jobs.md, runs.md).
         "JOBS_MAX_CONCURRENCY",
         "JOBS_SHUTDOWN_GRACE_SECONDS",

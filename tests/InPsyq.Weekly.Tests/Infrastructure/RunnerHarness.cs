@@ -9,7 +9,11 @@ namespace InPsyq.Weekly.Tests.Infrastructure;
 /// <summary>The runner library with three scripted stages, for orchestration tests.</summary>
 public sealed class RunnerHarness
 {
-    public RunnerHarness(IntegrationFixture fixture, IReadOnlyDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
+    public RunnerHarness(
+        IntegrationFixture fixture,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        ILoggerProvider? logs = null,
+        Action<IServiceCollection>? configure = null)
     {
         Services = fixture.CreateServices(
             settings,
@@ -19,6 +23,8 @@ public sealed class RunnerHarness
                 {
                     services.AddSingleton<IPipelineStage>(stage);
                 }
+
+                configure?.Invoke(services);
             },
             logs);
     }

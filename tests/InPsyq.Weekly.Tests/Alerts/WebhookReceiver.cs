@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace InPsyq.Weekly.Tests.Alerts;
+
+public enum ReceiverMode
+{
+    Accept,
+    Fail,
+    Hang,
+}
+
+public sealed record ReceivedRequest(string Path, string? ContentType, string Body);
+
+/// <summary>A real webhook receiver: Kestrel on a loopback port that records every POST and answers 200, 500 or never.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    /// <summary>The secret part of the webhook URL, as in Slack's <c>/services/T…/B…/token</c>.</summary>
+    public const string SecretToken = "xoxb-test-0123456789-secret";
+
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile ReceiverMode _mode;
+
+    private WebhookReceiver(WebApplication app)
+    {
+        _app = app;
+        app.MapPost("/services/{**rest}", HandleAsync);
+    }
+
+    public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
+
+    public ReceiverMode Mode
+    {
+        get => _mode;
+        set => _mode = value;
+    }
+
+    public string Url { get; private set; } = string.Empty;
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var receiver = new WebhookReceiver(builder.Build());
+        await receiver._app.StartAsync();
+        var address = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        receiver.Url = $"{address}/services/T0001/B0001/{SecretToken}";
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        Requests.Enqueue(new ReceivedRequest(context.Request.Path, context.Request.ContentType, await reader.ReadToEndAsync(context.RequestAborted)));
+        switch (Mode)
+        {
+            case ReceiverMode.Hang:
+                await HangAsync(context.RequestAborted);
+                break;
+            case ReceiverMode.Fail:
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                break;
+            default:
+                await context.Response.WriteAsync("ok", context.RequestAborted);
+                break;
+        }
+    }
+
+    /// <summary>Never answers: returns only when the client gives up or the receiver stops.</summary>
+    private async Task HangAsync(CancellationToken requestAborted)
+    {
+        using var hang = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _stopping.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, hang.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
