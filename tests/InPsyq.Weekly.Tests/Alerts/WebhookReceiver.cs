@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
+using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace InPsyq.Weekly.Tests.Alerts;
@@ -47,12 +45,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(Loopback.AnyPort);
         builder.Logging.ClearProviders();
         var receiver = new WebhookReceiver(builder.Build());
         await receiver._app.StartAsync();
-        var address = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Url = $"{address}/services/T0001/B0001/{SecretToken}";
+        receiver.Url = new Uri(Loopback.AddressOf(receiver._app), $"/services/T0001/B0001/{SecretToken}").ToString();
         return receiver;
     }
 

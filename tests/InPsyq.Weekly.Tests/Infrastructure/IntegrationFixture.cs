@@ -2,8 +2,6 @@ using Azure.Storage.Blobs;
 using InPsyq.Server;
 using InPsyq.Weekly.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -91,7 +89,7 @@ public class IntegrationFixture : IAsyncLifetime
     public async Task<RunningServer> StartServerAsync(
         IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null, ILoggerProvider? logs = null)
     {
-        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], Merge(overrides), services =>
+        var app = ServerApp.Build(["--urls", Loopback.AnyPort], Merge(overrides), services =>
         {
             configure?.Invoke(services);
             if (logs is not null)
@@ -100,8 +98,7 @@ public class IntegrationFixture : IAsyncLifetime
             }
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var server = new RunningServer(app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) });
+        var server = new RunningServer(app, new HttpClient { BaseAddress = Loopback.AddressOf(app), Timeout = TimeSpan.FromSeconds(60) });
         _owned.Add(server);
         return server;
     }

@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace InPsyq.Weekly.Tests.Interpretation;
@@ -65,12 +63,12 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     {
         var server = new FakeOpenAIServer();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(Loopback.AnyPort);
         builder.Logging.ClearProviders();
         server._app = builder.Build();
         server._app.MapPost("/openai/deployments/{deployment}/chat/completions", server.HandleAsync);
         await server._app.StartAsync();
-        server.Endpoint = new Uri(server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        server.Endpoint = Loopback.AddressOf(server._app);
         return server;
     }
 

@@ -1,9 +1,8 @@
 using System.Net;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -28,16 +27,16 @@ public sealed class LlmHealthCheckTests
     public async Task The_endpoint_is_healthy_when_it_answers_below_500(HttpStatusCode answer, HealthStatus expected)
     {
         await using var endpoint = WebApplication.CreateSlimBuilder().Build();
-        endpoint.Urls.Add("http://127.0.0.1:0");
+        endpoint.Urls.Add(Loopback.AnyPort);
         endpoint.Run(context =>
         {
             context.Response.StatusCode = (int)answer;
             return Task.CompletedTask;
         });
         await endpoint.StartAsync();
-        var address = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = Loopback.AddressOf(endpoint);
 
-        var result = await Check(new Uri(address)).CheckAsync(CancellationToken.None);
+        var result = await Check(address).CheckAsync(CancellationToken.None);
 
         Assert.Equal(expected, result.Status);
         Assert.Equal(((int)answer).ToString(System.Globalization.CultureInfo.InvariantCulture), result.ObservedValue);
