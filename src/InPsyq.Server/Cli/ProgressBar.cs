@@ -11,7 +11,7 @@ internal static class ProgressBar
     {
         var filled = progress.Done * Width / Math.Max(1, progress.Total);
         var outcome = progress.Last.Report is { } report
-            ? $"{report.WeekLabel} {report.Status.ToString().ToLowerInvariant()} ({report.Counts.TeamsSucceeded} succeeded, {report.Counts.TeamsSkipped} skipped, {report.Counts.TeamsFailed} failed) in {report.DurationMs} ms"
+            ? $"{report.WeekLabel} {report.Status.ToWire()} ({report.Counts.TeamsSucceeded} succeeded, {report.Counts.TeamsSkipped} skipped, {report.Counts.TeamsFailed} failed) in {report.DurationMs} ms"
             : $"{progress.Last.Refusal!.Code}: {progress.Last.Refusal.Message}";
         Console.WriteLine($"[{new string('#', filled)}{new string('.', Width - filled)}] {progress.Done}/{progress.Total} {outcome}");
     }

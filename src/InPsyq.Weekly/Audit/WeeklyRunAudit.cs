@@ -85,7 +85,7 @@ public sealed partial class WeeklyRunAudit(
             """);
         var details = new { teams = report.Teams, errors = report.Errors };
         command.Parameters.Add(new() { Value = report.RunId });
-        command.Parameters.Add(new() { Value = report.Status.ToString().ToLowerInvariant() });
+        command.Parameters.Add(new() { Value = report.Status.ToWire() });
         command.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = JsonSerializer.Serialize(details, WeeklyJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new() { Value = JsonSerializer.Serialize(report.Notes, WeeklyJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });

@@ -44,6 +44,9 @@ public static class RunNames
         return known;
     }
 
+    /// <summary>The status as in the report, the audit table and the metrics: lowercase.</summary>
+    public static string ToWire(this RunStatus status) => status.ToString().ToLowerInvariant();
+
     public static string ToWire(this RunTrigger trigger) => trigger switch
     {
         RunTrigger.Timer => "timer",

@@ -12,7 +12,7 @@ public static class RunReportText
         var text = new StringBuilder();
         var scope = report.Scope.TeamId is { } team ? $"team {team}" : report.Scope.OrgId is { } org ? $"org {org}" : "all orgs";
         text.AppendLine(CultureInfo.InvariantCulture, $"Weekly run {report.RunId} ({report.Trigger}) for {report.WeekLabel} (week of {report.WeekStart}), {scope}, mode {report.Mode}{(report.Force ? ", forced" : string.Empty)}{(report.DryRun ? ", dry run" : string.Empty)}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Status: {report.Status.ToString().ToUpperInvariant()} in {report.DurationMs} ms");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Status: {report.Status.ToWire().ToUpperInvariant()} in {report.DurationMs} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"Orgs: {c.OrgsTotal} ({c.OrgsSucceeded} succeeded, {c.OrgsFailed} failed)   Teams: {c.TeamsTotal} ({c.TeamsSucceeded} succeeded, {c.TeamsSkipped} skipped, {c.TeamsFailed} failed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"Aggregates: {c.AggregatesWritten} written, {c.AggregatesSkipped} skipped   Attributions: {c.AttributionsWritten} written, {c.AttributionsSkipped} skipped   Interpretations: {c.InterpretationsWritten} written, {c.InterpretationsSkipped} skipped, {c.InterpretationsFailed} failed   LLM tokens: {c.LlmTokensIn} in, {c.LlmTokensOut} out");
 

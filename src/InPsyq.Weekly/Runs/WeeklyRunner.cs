@@ -113,7 +113,7 @@ public sealed partial class WeeklyRunner(
 
     private static void RecordTelemetry(RunReport report)
     {
-        var status = report.Status.ToString().ToLowerInvariant();
+        var status = report.Status.ToWire();
         WeeklyTelemetry.RecordRun(status, report.Trigger, report.Mode, report.DurationMs);
         Activity.Current?.SetTag("status", status);
         if (report.Status == RunStatus.Failed)
