@@ -24,7 +24,13 @@ internal sealed class PrivatePostgres : IAsyncDisposable
 
     public string ConnectionString => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1", Port = _port, Username = "postgres", Database = "postgres", Timeout = 3, CommandTimeout = 10, MaxPoolSize = 30,
+        Host = "127.0.0.1",
+        Port = _port,
+        Username = "postgres",
+        Database = "postgres",
+        Timeout = 3,
+        CommandTimeout = 10,
+        MaxPoolSize = 30,
     }.ConnectionString;
 
     public static async Task<PrivatePostgres> StartAsync()
@@ -44,9 +50,12 @@ internal sealed class PrivatePostgres : IAsyncDisposable
     /// <summary>Starts (or restarts) the cluster and waits until it accepts connections.</summary>
     public Task StartAgainAsync() => RunAsync("runuser", "-u", "postgres", "--", Path.Combine(_bin, "pg_ctl"), "start", "-w", "-t", "30",
         "-D", Path.Combine(_directory, "data"), "-l", Path.Combine(_directory, "log"),
-        "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off");
 
-    /// <summary>Stops the cluster at once, like a crash: every connection is cut.</summary>
+    /// <summary>
+    /// Stops the cluster at once, like a crash: every connection is cut. (Commits survive because they are written to
+    /// the WAL before they return; that is why this cluster keeps <c>synchronous_commit</c> on.)
+    /// </summary>
     public Task StopAsync() => RunAsync("runuser", "-u", "postgres", "--", Path.Combine(_bin, "pg_ctl"), "stop", "-w", "-m", "immediate",
         "-D", Path.Combine(_directory, "data"));
 
