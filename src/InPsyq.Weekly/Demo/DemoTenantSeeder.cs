@@ -1,7 +1,6 @@
 using System.Globalization;
 using InPsyq.Weekly.Weeks;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace InPsyq.Weekly.Demo;
 
@@ -28,7 +27,7 @@ public sealed class DemoTenantSeeder(NpgsqlDataSource dataSource)
         }
 
         var teamIds = new Dictionary<string, (Guid Org, Guid Team)>();
-        var rows = new List<(Guid Org, Guid Team, Guid Respondent, DateOnly Week, string Item, double Value)>();
+        var rows = new List<ResponseRow>();
         foreach (var (orgName, teams) in DemoTenant.Orgs)
         {
             var orgId = DemoTenant.IdOf(seed, "org", orgName);
@@ -53,7 +52,7 @@ public sealed class DemoTenantSeeder(NpgsqlDataSource dataSource)
             $"Demo tenant (seed {seed}): {DemoTenant.Orgs.Length} orgs, {teamIds.Count} teams, {items.Length} items, {DemoTenant.Dependencies.Length} dependencies, {rows.Count} answers over {lastWeek.AddWeeks(1 - DemoTenant.Weeks).Label}..{lastWeek.Label} ({inserted} new).");
     }
 
-    private static IEnumerable<(Guid, Guid, Guid, DateOnly, string, double)> Answers(
+    private static IEnumerable<ResponseRow> Answers(
         Random random, int seed, Guid orgId, Guid teamId, string teamName, int respondents, double drift,
         (string Id, string Factor, double Min, double Max, string Direction)[] items, IsoWeek lastWeek)
     {
@@ -76,7 +75,7 @@ public sealed class DemoTenantSeeder(NpgsqlDataSource dataSource)
                     var level = teamBase[item.Factor] + (Trend(item.Factor) * drift * elapsed) + ((random.NextDouble() - 0.5) * 0.3);
                     var score = Math.Clamp(level, 0, 1);
                     var stored = item.Direction == "HIGHER_IS_LESS" ? 1 - score : score;
-                    yield return (orgId, teamId, person, week.Monday, item.Id, Math.Round(item.Min + (stored * (item.Max - item.Min))));
+                    yield return new ResponseRow(DemoTenant.IdOf(0, "response", $"{person}/{week.Monday}/{item.Id}"), orgId, teamId, person, week.Monday, item.Id, Math.Round(item.Min + (stored * (item.Max - item.Min))));
                 }
             }
         }
@@ -91,28 +90,10 @@ public sealed class DemoTenantSeeder(NpgsqlDataSource dataSource)
     };
 
     private static async Task<int> CopyResponsesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction,
-        List<(Guid Org, Guid Team, Guid Respondent, DateOnly Week, string Item, double Value)> rows, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<ResponseRow> rows, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, transaction, "create temporary table demo_responses (like measurement_responses including defaults) on commit drop", [], cancellationToken);
-        await using (var writer = await connection.BeginBinaryImportAsync(
-            "copy demo_responses (response_id, org_id, team_id, respondent_id, week_start, item_id, value, answered_at) from stdin (format binary)", cancellationToken))
-        {
-            foreach (var row in rows)
-            {
-                await writer.StartRowAsync(cancellationToken);
-                await writer.WriteAsync(DemoTenant.IdOf(0, "response", $"{row.Respondent}/{row.Week}/{row.Item}"), NpgsqlDbType.Uuid, cancellationToken);
-                await writer.WriteAsync(row.Org, NpgsqlDbType.Uuid, cancellationToken);
-                await writer.WriteAsync(row.Team, NpgsqlDbType.Uuid, cancellationToken);
-                await writer.WriteAsync(row.Respondent, NpgsqlDbType.Uuid, cancellationToken);
-                await writer.WriteAsync(row.Week, NpgsqlDbType.Date, cancellationToken);
-                await writer.WriteAsync(row.Item, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync((decimal)row.Value, NpgsqlDbType.Numeric, cancellationToken);
-                await writer.WriteAsync(new DateTimeOffset(row.Week.AddDays(2).ToDateTime(new TimeOnly(9, 0)), TimeSpan.Zero), NpgsqlDbType.TimestampTz, cancellationToken);
-            }
-
-            await writer.CompleteAsync(cancellationToken);
-        }
+        await ResponseCopy.CopyAsync(connection, "demo_responses", rows, cancellationToken);
 
         await using var insert = new NpgsqlCommand(
             "insert into measurement_responses select * from demo_responses on conflict do nothing", connection, transaction);

@@ -1,0 +1,178 @@
+using System.Globalization;
+using InPsyq.Bench;
+using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Rollup;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+// bench/run.sh runs this; see docs/performance.md. Options: --orgs --teams --respondents --items --parallelism
+// --llm-latency-ms --lock-cycles --out DIR.
+var options = Options.Parse(args);
+var postgres = Environment.GetEnvironmentVariable("POSTGRES_CONNECTION_STRING") ?? throw new InvalidOperationException("POSTGRES_CONNECTION_STRING is not set (source the env file of scripts/services.sh).");
+var blob = Environment.GetEnvironmentVariable("BLOB_CONNECTION_STRING") ?? throw new InvalidOperationException("BLOB_CONNECTION_STRING is not set.");
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
+var ct = cancellation.Token;
+
+var shape = new BenchTenantShape(options.Orgs, options.Teams, options.Respondents, options.Items, Weeks: 1);
+var week = IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-1);
+var latency = TimeSpan.FromMilliseconds(options.LlmLatencyMs);
+await using var database = await BenchDatabase.CreateAsync(postgres, ct);
+await using var llm = await FakeLlmEndpoint.StartAsync(latency, ct);
+var suffix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["POSTGRES_CONNECTION_STRING"] = database.ConnectionString,
+    ["BLOB_CONNECTION_STRING"] = blob,
+    ["BLOB_LOCK_CONTAINER"] = $"bench-locks-{suffix}",
+    ["BLOB_ATTRIBUTION_CONTAINER"] = $"bench-attribution-{suffix}",
+    ["MIGRATE_SOURCE_TABLES"] = "true",
+    ["WEEKLY_TEAM_PARALLELISM"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
+    ["WEEKLY_TEAM_TIMEOUT_SECONDS"] = "60",
+    ["AZURE_OPENAI_ENDPOINT"] = llm.Endpoint.ToString(),
+    ["AZURE_OPENAI_DEPLOYMENT"] = "gpt-bench",
+    ["AZURE_OPENAI_API_KEY"] = "bench-key-not-a-secret",
+    ["LLM_MAX_CONCURRENCY"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
+}).Build();
+await using var services = new ServiceCollection()
+    .AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
+    .AddSingleton<IConfiguration>(configuration)
+    .AddInPsyqWeekly(configuration)
+    .BuildServiceProvider();
+var blobs = services.GetRequiredService<BlobStore>();
+try
+{
+    await services.GetRequiredService<StorageInitializer>().InitializeAsync(ct);
+    var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+
+    Console.WriteLine($"Loading {shape} for {week.Label} …");
+    var load = await Measurement.RunAsync(token => BenchTenant.LoadAsync(dataSource, shape, week, token), ct);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loaded in {load.Wall.TotalSeconds:F1} s ({load.PerSecond:N0} rows/s, COPY + vacuum analyze)."));
+
+    var results = new List<ScenarioResult>();
+    var rollup = new RollupScenarios(services, dataSource, week, options.Parallelism);
+    var responses = shape.ResponsesPerWeek;
+
+    // 1. Stage 1 against the means floor (the floor runs once before, so both read warm pages).
+    await rollup.RunFloorAsync(RollupScenarios.MeansFloorSql, ct);
+    Dictionary<string, int> firstOutcomes = [];
+    var first = await Measurement.RunAsync(async token => { (_, firstOutcomes) = await rollup.RunStageAsync(token); return responses; }, ct);
+    var meansFloor = await Measurement.RunAsync(async token => { await rollup.RunFloorAsync(RollupScenarios.MeansFloorSql, token); return responses; }, ct);
+    results.Add(Result("1. stage 1, one week (writes)", first, "responses", meansFloor, "bare SQL team × factor means", 1.5, Describe(firstOutcomes)));
+
+    // 2. The unchanged re-run against the hash floor: every team must skip on its hash and nothing may be written.
+    await rollup.RunFloorAsync(RollupScenarios.HashFloorSql, ct);
+    var (rerunId, rerunOutcomes) = (Guid.Empty, new Dictionary<string, int>());
+    var rerun = await Measurement.RunAsync(async token => { (rerunId, rerunOutcomes) = await rollup.RunStageAsync(token); return responses; }, ct);
+    var hashFloor = await Measurement.RunAsync(async token => { await rollup.RunFloorAsync(RollupScenarios.HashFloorSql, token); return responses; }, ct);
+    var rerunWrites = await rollup.RowsWrittenByAsync(rerunId, ct);
+    var rerunResult = Result("2. stage 1 unchanged re-run", rerun, "responses", hashFloor, "bare SQL per-team sha256", 1.2, $"{Describe(rerunOutcomes)}; rows written: {rerunWrites}");
+    results.Add(rerunResult with { Met = rerunResult.Met && rerunWrites == 0 });
+
+    // 3. A forced FULL run (stages 1-3 for every team) against the fake LLM; orgs run serially, so the ideal is
+    // Σ over orgs of ⌈teams / parallelism⌉ × latency.
+    var orgs = await services.GetRequiredService<TenantDirectory>().LoadScopeAsync(null, null, ct);
+    var ideal = TimeSpan.FromTicks(latency.Ticks * orgs.Sum(org => (org.Teams.Count + options.Parallelism - 1) / options.Parallelism));
+    RunReport? full = null;
+    var fullRun = await Measurement.RunAsync(async token =>
+    {
+        var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: true), RunTrigger.Cli, token);
+        full = result.Report ?? throw new InvalidOperationException($"The FULL run was refused: {result.Refusal}");
+        return full.Counts.TeamsTotal;
+    }, ct);
+    var fullRatio = fullRun.Wall / ideal;
+    results.Add(new ScenarioResult("3. FULL run, fake LLM", fullRun.Wall, fullRun.Units, "teams", fullRun.PeakBytes,
+        string.Create(CultureInfo.InvariantCulture, $"ideal {ideal.TotalSeconds:F1} s ({options.LlmLatencyMs} ms × Σ⌈teams/{options.Parallelism}⌉)"), fullRatio, "≤ 1.2× ideal, < 500 MB",
+        fullRatio <= 1.2 && fullRun.PeakBytes < Mb500 && full!.Status == RunStatus.Completed,
+        string.Create(CultureInfo.InvariantCulture, $"status {full!.Status}; aggregates {full.Counts.AggregatesWritten}, attributions {full.Counts.AttributionsWritten}, interpretations {full.Counts.InterpretationsWritten} written, {full.Counts.InterpretationsFailed} failed; server duration {full.DurationMs} ms")));
+
+    // 4. Lock acquire + release latency against Azurite.
+    (List<double> Acquire, List<double> Release) latencies = ([], []);
+    var locks = await Measurement.RunAsync(async token => { latencies = await LockScenario.RunAsync(services, week, options.LockCycles, token); return options.LockCycles; }, ct);
+    var acquireP99 = Measurement.Percentile(latencies.Acquire, 99);
+    var releaseP99 = Measurement.Percentile(latencies.Release, 99);
+    results.Add(new ScenarioResult("4. lock acquire/release (Azurite)", locks.Wall, locks.Units, "cycles", locks.PeakBytes,
+        "—", null, "p99 < 50 ms, < 500 MB", acquireP99 < 50 && releaseP99 < 50 && locks.PeakBytes < Mb500,
+        string.Create(CultureInfo.InvariantCulture,
+            $"acquire p50 {Measurement.Percentile(latencies.Acquire, 50):F1} ms, p99 {acquireP99:F1} ms; release p50 {Measurement.Percentile(latencies.Release, 50):F1} ms, p99 {releaseP99:F1} ms")));
+
+    var table = Report.Table(results);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    foreach (var result in results)
+    {
+        Console.WriteLine($"- {result.Scenario}: {result.Notes}");
+    }
+
+    var team = orgs[0].Teams[0].TeamId;
+    var explain = new Dictionary<string, string>
+    {
+        ["Stage 1, one team (RollupQuery, as prepared per team)"] = await rollup.ExplainAsync(RollupQuery.Sql, [team, week.Monday, 5, InPsyq.Weekly.Pipeline.PipelineVersions.Compute], ct),
+        ["Floor of scenario 1 (whole week)"] = await rollup.ExplainAsync(RollupScenarios.MeansFloorSql, [week.Monday], ct),
+        ["Floor of scenario 2 (whole week)"] = await rollup.ExplainAsync(RollupScenarios.HashFloorSql, [week.Monday], ct),
+    };
+    var machine = await Report.MachineAsync(dataSource, ct);
+    var path = Path.Combine(options.Out, $"{DateTime.UtcNow:yyyy-MM-dd}-{Environment.MachineName}.md");
+    Directory.CreateDirectory(options.Out);
+    await File.WriteAllTextAsync(path, string.Create(CultureInfo.InvariantCulture, $"""
+        # Benchmark results {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC
+
+        Command: `bash bench/run.sh` (see docs/performance.md). Tenant: {shape}, week {week.Label}; loaded in {load.Wall.TotalSeconds:F1} s.
+        Parallelism {options.Parallelism}, fake LLM latency {options.LlmLatencyMs} ms, {options.LockCycles} lock cycles.
+
+        {machine}
+        {table}
+        {string.Join('\n', results.Select(result => $"- {result.Scenario}: {result.Notes}"))}
+
+        ## Query plans (EXPLAIN ANALYZE, BUFFERS; timing off)
+
+        {string.Join("\n\n", explain.Select(plan => $"### {plan.Key}\n\n```\n{plan.Value}\n```"))}
+
+        """), ct);
+    Console.WriteLine($"Results written to {path}");
+    return results.All(result => result.Met) ? 0 : 2;
+}
+finally
+{
+    await blobs.Locks.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
+    await blobs.Attribution.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
+}
+
+static ScenarioResult Result(string name, Measured ours, string unit, Measured floor, string floorName, double target, string notes)
+{
+    var ratio = ours.Wall / floor.Wall;
+    return new ScenarioResult(name, ours.Wall, ours.Units, unit, ours.PeakBytes,
+        string.Create(CultureInfo.InvariantCulture, $"{floorName}: {floor.Wall.TotalSeconds:F2} s"), ratio,
+        string.Create(CultureInfo.InvariantCulture, $"≤ {target:F1}× floor, < 500 MB"), ratio <= target && ours.PeakBytes < Mb500, notes);
+}
+
+static string Describe(Dictionary<string, int> outcomes) =>
+    string.Join(", ", outcomes.OrderBy(outcome => outcome.Key, StringComparer.Ordinal).Select(outcome => $"{outcome.Value} {outcome.Key}"));
+
+/// <summary>The program's constants and command-line options.</summary>
+internal static partial class Program
+{
+    private const long Mb500 = 500L * 1024 * 1024;
+}
+
+/// <summary>Command-line options: <c>--name value</c> pairs, all with defaults (the issue's bench tenant).</summary>
+internal sealed record Options(int Orgs, int Teams, int Respondents, int Items, int Parallelism, int LlmLatencyMs, int LockCycles, string Out)
+{
+    public static Options Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        int Int(string name, int fallback) => values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        return new Options(Int("orgs", 5), Int("teams", 100), Int("respondents", 20), Int("items", 100), Int("parallelism", 3),
+            Int("llm-latency-ms", 200), Int("lock-cycles", 1000), values.GetValueOrDefault("out", "bench/results"));
+    }
+}

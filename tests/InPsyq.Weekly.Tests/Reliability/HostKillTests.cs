@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Tests.Infrastructure;
+using InPsyq.Weekly.Tests.Interpretation;
+using InPsyq.Weekly.Tests.Locking;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace InPsyq.Weekly.Tests.Reliability;
+
+/// <summary>A host SIGKILLed in the middle of a FULL run: its lock frees itself, it leaves no partial unit, a re-run completes.</summary>
+[Collection(LeaseExpiryTestGroup.Name)]
+public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
+{
+    [Fact]
+    public async Task A_killed_run_frees_its_lock_within_60_s_leaves_only_whole_units_and_a_rerun_completes()
+    {
+        var week = RunnerHarness.LastWeek;
+        await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
+        await using var llm = await FakeOpenAIServer.StartAsync();
+        llm.Default = llm.Default with { Delay = TimeSpan.FromMilliseconds(500) };
+        var llmSettings = InterpretationHarness.LlmSettings(llm);
+        llmSettings["LLM_TIMEOUT_SECONDS"] = "10";
+        var settings = new Dictionary<string, string?>(fixture.Settings);
+        foreach (var (key, value) in llmSettings)
+        {
+            settings[key] = value;
+        }
+
+        await using var host = await ChildHost.StartAsync(settings);
+        using var trigger = new HttpRequestMessage(HttpMethod.Post, "/api/internal/run-weekly") { Content = new StringContent("{\"mode\":\"FULL\"}", Encoding.UTF8, "application/json") };
+        trigger.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
+        var pending = host.Client.SendAsync(trigger);
+        var waited = Stopwatch.StartNew();
+        while (llm.Requests.Count < 2)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the run never reached stage 3");
+            await Task.Delay(50);
+        }
+
+        host.Kill();
+        var killedAt = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => pending);
+
+        var whole = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(LockKey.WholeWeek(week).BlobName);
+        while ((await whole.GetPropertiesAsync()).Value.LeaseState == LeaseState.Leased)
+        {
+            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(60), "the lock of the killed run was still leased after 60 s");
+            await Task.Delay(250);
+        }
+
+        var attribution = fixture.BlobService.GetBlobContainerClient(fixture.AttributionContainer);
+        Assert.Empty(await PipelineOutputs.FindBrokenUnitsAsync(fixture.DataSource, attribution, week.Monday));
+        // Marking it `abandoned` is the reaper's job (run-reaper), not part of this branch: the row stays `running`.
+        Assert.Equal(1, await fixture.CountAsync("weekly_runs where status = 'running'"));
+
+        var services = fixture.CreateServices(llmSettings);
+        var rerun = (await services.GetRequiredService<WeeklyRunner>().RunAsync(RunnerHarness.Request(), RunTrigger.Http, CancellationToken.None)).Report!;
+
+        Assert.Equal(RunStatus.Completed, rerun.Status);
+        Assert.True(rerun.Counts.AggregatesSkipped > 0, "the killed run's finished aggregates were not reused");
+        Assert.Empty(await PipelineOutputs.FindBrokenUnitsAsync(fixture.DataSource, attribution, week.Monday));
+        Assert.Equal(
+            await fixture.CountAsync($"(select distinct team_id from team_series where week_start = '{week.Monday:yyyy-MM-dd}') teams"),
+            await fixture.CountAsync($"weekly_interpretations where week_start = '{week.Monday:yyyy-MM-dd}' and is_active"));
+    }
+}
