@@ -13,6 +13,13 @@ namespace InPsyq.Server;
 /// </summary>
 public static class ServerApp
 {
+    private static readonly string[] s_readOnlyRoutes =
+    [
+        LiveEndpoint.Route, WeeklyHealthEndpoint.Route, WeeklyRunsDiagEndpoint.Route, WeeklyRunsDiagEndpoint.Route + "/{runId}", JobsDiagEndpoint.Route,
+    ];
+
+    private static readonly string[] s_writeMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
+
     /// <summary>Defaults of a local installation; environment variables and settings override them.</summary>
     public static IReadOnlyDictionary<string, string?> LocalDefaults { get; } = new Dictionary<string, string?>
     {
@@ -65,5 +72,11 @@ public static class ServerApp
             endpoint.GetAsync(request, runId, cancellationToken));
         api.MapGet(JobsDiagEndpoint.Route, (HttpRequest request, JobsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.ListAsync(request, cancellationToken));
+
+        // Other methods on the read-only routes get the contract's 405 body rather than the router's empty one.
+        foreach (var route in s_readOnlyRoutes)
+        {
+            api.MapMethods(route, s_writeMethods, () => Errors.MethodNotAllowed(HttpMethods.Get));
+        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class RunWeeklyEndpoint(
     {
         if (!HttpMethods.IsPost(request.Method))
         {
-            return JsonResponse.Error(new ApiError(405, "METHOD_NOT_ALLOWED", "Use POST to start a weekly run.")).WithHeader("Allow", "POST");
+            return Errors.MethodNotAllowed(HttpMethods.Post);
         }
 
         if (!authenticator.IsAuthorized(request, SecretKind.Cron))

@@ -6,8 +6,8 @@ using InPsyq.Weekly.Tests.Infrastructure;
 namespace InPsyq.Weekly.Tests.Reliability;
 
 /// <summary>
-/// Bad requests to every endpoint of the standalone host: each gets a 4xx (with its error code where the endpoint
-/// answers, not the router), the host keeps serving, and nothing is written.
+/// Bad requests to every endpoint of the standalone host: each gets a 4xx with a machine-readable error code and a
+/// message, the host keeps serving, and nothing is written.
 /// </summary>
 public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : IClassFixture<BadInputCorpusTests.Fixture>
 {
@@ -32,9 +32,9 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
 
     /// <summary>
     /// Method, path, credentials (<c>cron</c>, <c>admin</c>, <c>none</c>, <c>wrong</c>, <c>bearer-mismatch</c>, <c>basic</c>),
-    /// body, expected status, expected code (null: the router answers, without a body).
+    /// body, expected status, expected error code.
     /// </summary>
-    public static TheoryData<string, string, string, string?, int, string?> Corpus() => new()
+    public static TheoryData<string, string, string, string?, int, string> Corpus() => new()
     {
         // run-weekly: credentials and method (the body contract itself is RunWeeklyContractTests').
         { "POST", RunWeekly, "none", "{}", 401, "UNAUTHORIZED" },
@@ -55,7 +55,7 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Health, "none", null, 401, "UNAUTHORIZED" },
         { "GET", Health, "wrong", null, 401, "UNAUTHORIZED" },
         { "GET", Health, "cron", null, 401, "UNAUTHORIZED" },
-        { "POST", Health, "admin", "{}", 405, null },
+        { "POST", Health, "admin", "{}", 405, "METHOD_NOT_ALLOWED" },
 
         // diag/weekly-runs
         { "GET", Runs, "none", null, 401, "UNAUTHORIZED" },
@@ -72,7 +72,7 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Runs + "?cursor=not-a-cursor", "admin", null, 400, "INVALID_CURSOR" },
         { "GET", Runs + "?cursor=%00%FF", "admin", null, 400, "INVALID_CURSOR" },
         { "GET", Runs + "?cursor=" + new string('A', 4000), "admin", null, 400, "INVALID_CURSOR" },
-        { "DELETE", Runs, "admin", null, 405, null },
+        { "DELETE", Runs, "admin", null, 405, "METHOD_NOT_ALLOWED" },
 
         // diag/weekly-runs/{id}
         { "GET", Runs + "/not-a-uuid", "admin", null, 400, "INVALID_UUID" },
@@ -86,17 +86,17 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Jobs, "wrong", null, 401, "UNAUTHORIZED" },
         { "GET", Jobs + "?limit=abc", "admin", null, 400, "INVALID_LIMIT" },
         { "GET", Jobs + "?limit=500", "admin", null, 400, "INVALID_LIMIT" },
-        { "PUT", Jobs, "admin", "{}", 405, null },
+        { "PUT", Jobs, "admin", "{}", 405, "METHOD_NOT_ALLOWED" },
 
         // health/live
-        { "POST", Live, "none", "{}", 405, null },
-        { "DELETE", Live, "none", null, 405, null },
+        { "POST", Live, "none", "{}", 405, "METHOD_NOT_ALLOWED" },
+        { "DELETE", Live, "none", null, 405, "METHOD_NOT_ALLOWED" },
     };
 
     [Theory]
     [MemberData(nameof(Corpus))]
     public async Task A_bad_request_gets_a_4xx_with_its_code_writes_nothing_and_the_host_keeps_serving(
-        string method, string path, string credentials, string? body, int status, string? code)
+        string method, string path, string credentials, string? body, int status, string code)
     {
         var before = await SnapshotAsync();
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
@@ -109,12 +109,9 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         using var response = await fixture.Server.Client.SendAsync(request);
 
         Assert.Equal(status, (int)response.StatusCode);
-        if (code is not null)
-        {
-            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-            Assert.Equal(code, error.GetProperty("error").GetString());
-            Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
-        }
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(code, error.GetProperty("error").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
 
         Assert.Equal(before, await SnapshotAsync());
         using var live = await fixture.Server.Client.GetAsync(Live);
