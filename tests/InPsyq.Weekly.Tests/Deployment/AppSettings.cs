@@ -43,16 +43,6 @@ internal static class AppSettings
         "ALERT_WEBHOOK_FORMAT",
         "ALERT_WEBHOOK_TIMEOUT_SECONDS",
         "ALERT_WEBHOOK_MAX_ATTEMPTS",
-        // Scheduled jobs and retention (jobs.md, runs.md).
-        "JOBS_MAX_CONCURRENCY",
-        "JOBS_SHUTDOWN_GRACE_SECONDS",
-        "JOB_RUN_REAPER_SCHEDULE",
-        "JOB_MISSED_RUN_WATCH_SCHEDULE",
-        "JOB_RETENTION_CLEANUP_SCHEDULE",
-        "JOB_DB_MAINTENANCE_SCHEDULE",
-        "RETENTION_RUNS_DAYS",
-        "RETENTION_JOB_EXECUTIONS_DAYS",
-        "RETENTION_INACTIVE_INTERPRETATIONS_DAYS",
     };
 
     /// <summary>Every <c>[ConfigurationKeyName]</c> property of the runner library's classes, by setting name.</summary>
