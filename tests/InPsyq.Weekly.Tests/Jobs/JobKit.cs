@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,6 +69,32 @@ internal static class JobKit
         }
 
         return attempts;
+    }
+
+    /// <summary>Inserts one attempt row directly (for histories a real runner cannot produce quickly).</summary>
+    public static async Task AddAttemptAsync(NpgsqlDataSource dataSource, string jobId, string status, DateTimeOffset startedAt)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into scheduled_job_executions (job_id, execution_id, attempt, status, started_at, completed_at)
+            values ($1, gen_random_uuid(), 1, $2, $3, case when $2 = 'running' then null else $3 + interval '1 second' end)
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = status });
+        command.Parameters.Add(new() { Value = startedAt });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>POSTs <c>/api/internal/jobs/{id}/run</c> with the admin secret; returns the status and the JSON body.</summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Body)> RunOverHttpAsync(RunningServer server, string jobId, string? secret = TestEnvironment.AdminSecret)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/internal/jobs/{jobId}/run");
+        if (secret is not null)
+        {
+            request.Headers.Add("X-ADMIN-SECRET", secret);
+        }
+
+        using var response = await server.Client.SendAsync(request);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
     /// <summary>Waits in real time (async continuations of a fake clock still run on the thread pool).</summary>
