@@ -20,8 +20,9 @@ internal static class JobKit
     /// <summary>Wednesday 2025-10-22 10:00:30 UTC: no built-in schedule fires in the next minutes but the reaper's.</summary>
     public static readonly DateTimeOffset Start = new(2025, 10, 22, 10, 0, 30, TimeSpan.Zero);
 
-    public static JobDefinition Job(string id, JobHandler? handler = null, string schedule = "0 0 * * * *") =>
-        new(id, id, schedule, handler ?? ((_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Succeeded())));
+    public static JobDefinition Job(
+        string id, JobHandler? handler = null, string schedule = "0 0 * * * *", TimeSpan? timeout = null, RetryPolicy? retry = null) =>
+        new(id, id, schedule, handler ?? ((_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Succeeded()))) { Timeout = timeout, Retry = retry };
 
     /// <summary>A runner over exactly <paramref name="jobs"/> (no built-in job), recording into the fixture's database.</summary>
     public static JobRunner Runner(IntegrationFixture fixture, TimeProvider time, params JobDefinition[] jobs) =>

@@ -75,7 +75,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
         {
             started.SetResult();
             return new TaskCompletionSource<JobOutcome?>().Task;
-        }) with { Timeout = TimeSpan.FromSeconds(5) };
+        }, timeout: TimeSpan.FromSeconds(5));
         var running = JobKit.Runner(fixture, _clock, job).RunAsync("ignores-token", JobTrigger.Manual, CancellationToken.None);
         await started.Task;
 
@@ -94,7 +94,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
     [Fact]
     public async Task Retries_make_exactly_max_attempts_numbered_1_to_n_then_report_retries_exhausted()
     {
-        var job = JobKit.Job("always-fails", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Failed("NOPE"))) with { Retry = s_threeAttempts };
+        var job = JobKit.Job("always-fails", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Failed("NOPE")), retry: s_threeAttempts);
         var running = JobKit.Runner(fixture, _clock, job).RunAsync("always-fails", JobTrigger.Manual, CancellationToken.None);
 
         await JobKit.AdvanceUntilAsync(_clock, TimeSpan.FromMilliseconds(250), () => running.IsCompleted, "the retries end");
@@ -113,7 +113,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
         var calls = 0;
         var job = JobKit.Job("slow-then-fine", (_, _) => Interlocked.Increment(ref calls) == 1
             ? new TaskCompletionSource<JobOutcome?>().Task
-            : Task.FromResult<JobOutcome?>(JobOutcome.Succeeded())) with { Timeout = TimeSpan.FromSeconds(2), Retry = s_threeAttempts };
+            : Task.FromResult<JobOutcome?>(JobOutcome.Succeeded()), timeout: TimeSpan.FromSeconds(2), retry: s_threeAttempts);
         var running = JobKit.Runner(fixture, _clock, job).RunAsync("slow-then-fine", JobTrigger.Schedule, CancellationToken.None);
 
         await JobKit.AdvanceUntilAsync(_clock, TimeSpan.FromMilliseconds(250), () => running.IsCompleted, "the retry succeeds");
@@ -127,8 +127,8 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
     public async Task Retries_stop_early_when_the_next_occurrence_would_come_first()
     {
         // Every minute; at 10:00:30 a 40 s backoff would end after the 10:01:00 occurrence.
-        var job = JobKit.Job("every-minute", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Failed("NOPE")), schedule: "0 * * * * *")
-            with { Retry = new RetryPolicy(5, TimeSpan.FromSeconds(40), 2, TimeSpan.FromMinutes(5), Jitter: 0) };
+        var job = JobKit.Job("every-minute", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Failed("NOPE")), schedule: "0 * * * * *",
+            retry: new RetryPolicy(5, TimeSpan.FromSeconds(40), 2, TimeSpan.FromMinutes(5), Jitter: 0));
 
         var result = await JobKit.Runner(fixture, _clock, job).RunAsync("every-minute", JobTrigger.Schedule, CancellationToken.None);
 
@@ -139,7 +139,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
     [Fact]
     public async Task Skipped_is_not_retried()
     {
-        var job = JobKit.Job("nothing-to-do", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Skipped("NOTHING"))) with { Retry = s_threeAttempts };
+        var job = JobKit.Job("nothing-to-do", (_, _) => Task.FromResult<JobOutcome?>(JobOutcome.Skipped("NOTHING")), retry: s_threeAttempts);
 
         var result = await JobKit.Runner(fixture, _clock, job).RunAsync("nothing-to-do", JobTrigger.Schedule, CancellationToken.None);
 
@@ -155,7 +155,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
         {
             started.SetResult();
             return new TaskCompletionSource<JobOutcome?>().Task;
-        }) with { Timeout = TimeSpan.FromSeconds(1), Retry = s_threeAttempts };
+        }, timeout: TimeSpan.FromSeconds(1), retry: s_threeAttempts);
         var runner = JobKit.Runner(fixture, _clock, job);
         var running = runner.RunAsync("cancel-me", JobTrigger.Manual, CancellationToken.None);
         await started.Task;
@@ -204,7 +204,7 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
                 started.SetResult();
                 await Task.Delay(Timeout.Infinite, token);
                 return JobOutcome.Succeeded();
-            }) with { Timeout = TimeSpan.FromHours(2) });
+            }, timeout: TimeSpan.FromHours(2)));
         var quick = runner.RunAsync("finishes-in-grace", JobTrigger.Schedule, CancellationToken.None);
         var slow = runner.RunAsync("outlives-grace", JobTrigger.Schedule, CancellationToken.None);
         await started.Task;

@@ -21,7 +21,7 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
         {
             Thread.Sleep(2000);
             return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
-        }) with { Timeout = TimeSpan.FromMilliseconds(20) };
+        }, timeout: TimeSpan.FromMilliseconds(20));
         var runner = JobKit.Runner(fixture, TimeProvider.System, job);
 
         var stopwatch = Stopwatch.StartNew();
