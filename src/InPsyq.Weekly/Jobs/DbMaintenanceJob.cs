@@ -66,7 +66,7 @@ public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, TimeProvider t
             }
         }
 
-        return JobOutcome.Succeeded(new { analyzed = s_pipelineTables }, metrics);
+        return JobOutcome.Succeeded(new { Analyzed = s_pipelineTables }, metrics);
     }
 
     /// <summary>Flattens the numeric leaves of a JSON object into dotted metric names (nulls have no value to report).</summary>

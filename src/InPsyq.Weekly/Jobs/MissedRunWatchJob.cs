@@ -9,6 +9,9 @@ namespace InPsyq.Weekly.Jobs;
 /// <summary>A week whose deadline passed without a run that counts (see <see cref="WeekCoverage"/>).</summary>
 public sealed record MissedWeek(DateOnly WeekStart, string WeekLabel, DateTimeOffset Deadline);
 
+/// <summary>What <c>missed-run-watch</c> found: the missed weeks, oldest first, out of the weeks it checked.</summary>
+public sealed record MissedRunFindings(IReadOnlyList<MissedWeek> MissedWeeks, int CheckedWeeks, string LatestDueWeek);
+
 /// <summary>
 /// <c>missed-run-watch</c>: the weeks of the last <see cref="LookBackWeeks"/> whose deadline passed without a run
 /// that counts. Weeks whose deadline fell before the first recorded run are not missed (the pipeline was not
@@ -59,7 +62,7 @@ public sealed class MissedRunWatchJob(NpgsqlDataSource dataSource, IOptions<Week
             .Select(week => new MissedWeek(week.Monday, week.Label, WeekCoverage.DeadlineOf(week, deadline)))
             .ToList();
         return JobOutcome.Succeeded(
-            new { missed_weeks = missed, checked_weeks = candidates.Count, latest_due_week = latest.ToString() },
+            new MissedRunFindings(missed, candidates.Count, latest.ToString()),
             new Dictionary<string, double> { ["missed_weeks"] = missed.Count, ["checked_weeks"] = candidates.Count });
     }
 }

@@ -62,7 +62,7 @@ public sealed class RetentionCleanupJob(
             ["alert_incidents"] = batch.BatchCommands[4].RecordsAffected,
             ["orphan_attribution_blobs"] = orphans.Count,
         };
-        return JobOutcome.Succeeded(new { deleted = metrics, orphan_blobs = orphans }, metrics);
+        return JobOutcome.Succeeded(new { Deleted = metrics, OrphanBlobs = orphans }, metrics);
     }
 
     private static void AddDelete(NpgsqlBatch batch, string sql, DateTimeOffset before)

@@ -32,7 +32,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit au
         var result = await weeklyRun.RunAsync(cancellationToken);
         if (result.Refusal is { } refusal)
         {
-            return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { refused = refusal.Code, refusal.RunId });
+            return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code, refusal.RunId });
         }
 
         var report = result.Report!;
