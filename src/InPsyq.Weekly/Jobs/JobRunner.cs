@@ -52,7 +52,7 @@ public sealed partial class JobRunner(
         }
         catch (OperationCanceledException) when (running.Token.IsCancellationRequested)
         {
-            return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: before the first attempt started", TimeSpan.Zero, 0);
+            return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: before an attempt started", TimeSpan.Zero, 0);
         }
         finally
         {
