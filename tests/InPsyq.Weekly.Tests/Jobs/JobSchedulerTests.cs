@@ -32,7 +32,10 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         await using var scheduler = await StartAsync(job);
 
         await AdvanceAsync(TimeSpan.FromSeconds(30), () => _starts.Count == 1, "the 10:01 run started");
-        await AdvanceAsync(TimeSpan.FromSeconds(60), () => true, "10:02, while the run is still going");
+        await AdvanceAsync(
+            TimeSpan.FromSeconds(60),
+            () => scheduler.Logs.Entries.Any(entry => entry.Message.Contains("skipped, the job is still running", StringComparison.Ordinal)),
+            "the 10:02 occurrence was skipped");
         await AdvanceAsync(TimeSpan.FromSeconds(30), () => scheduler.Runner.RunningCount == 0, "the run finished at 10:02:30");
         await AdvanceAsync(TimeSpan.FromSeconds(30), () => _starts.Count == 2, "the 10:03 run started");
 
@@ -138,12 +141,14 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         await scheduler.StartAsync(CancellationToken.None);
         // ExecuteAsync runs in the background: the clock may move only once the scheduler has read it.
         await JobKit.UntilAsync(() => logs.Entries.Any(entry => entry.Message.StartsWith("Job ", StringComparison.Ordinal)), "the scheduler listed its jobs");
-        return new RunningScheduler(scheduler, runner, _clock);
+        return new RunningScheduler(scheduler, runner, _clock, logs);
     }
 
-    private sealed class RunningScheduler(JobScheduler scheduler, JobRunner runner, FakeTimeProvider clock) : IAsyncDisposable
+    private sealed class RunningScheduler(JobScheduler scheduler, JobRunner runner, FakeTimeProvider clock, CapturingLoggerProvider logs) : IAsyncDisposable
     {
         public JobRunner Runner { get; } = runner;
+
+        public CapturingLoggerProvider Logs { get; } = logs;
 
         /// <summary>Stops like a host: the grace period passes on the fake clock, then running jobs are cancelled.</summary>
         public async ValueTask DisposeAsync()
