@@ -1,15 +1,18 @@
-using InPsyq.Server.Scheduling;
+using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Jobs;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Options;
 
 namespace InPsyq.Server;
 
 /// <summary>
 /// The standalone host: the same routes as the Azure Functions app, under <c>/api</c>, served by Kestrel, plus an
-/// in-process scheduler for the same timer schedules. This is its composition root.
+/// in-process scheduler for the same jobs and schedules (<see cref="JobScheduler"/>; off with
+/// <c>SCHEDULER_ENABLED=false</c>). This is its composition root.
 /// </summary>
 public static class ServerApp
 {
@@ -48,7 +51,10 @@ public static class ServerApp
             .AddInPsyqWeeklyHttp(builder.Configuration);
         if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
         {
-            builder.Services.AddHostedService<WeeklyScheduler>();
+            builder.Services.AddHostedService<JobScheduler>();
+            // The host must outlast the scheduler's grace period for running jobs, plus time to record them cancelled.
+            builder.Services.AddOptions<HostOptions>().Configure<IOptions<JobsOptions>>((host, jobs) =>
+                host.ShutdownTimeout = jobs.Value.ShutdownGrace + TimeSpan.FromSeconds(10));
         }
 
         configureServices?.Invoke(builder.Services);
@@ -72,6 +78,8 @@ public static class ServerApp
             endpoint.GetAsync(request, runId, cancellationToken));
         api.MapGet(JobsDiagEndpoint.Route, (HttpRequest request, JobsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.ListAsync(request, cancellationToken));
+        api.MapPost(RunJobEndpoint.Route, (HttpRequest request, string id, RunJobEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.HandleAsync(request, id, cancellationToken));
 
         // Other methods on the read-only routes get the contract's 405 body rather than the router's empty one.
         foreach (var route in s_readOnlyRoutes)

@@ -3,6 +3,7 @@ using InPsyq.Functions.Functions;
 using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Jobs;
 using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Tests;
@@ -15,6 +16,7 @@ public class FunctionMetadataTests
     [InlineData(typeof(WeeklyHealth), nameof(WeeklyHealth.Run), WeeklyHealthEndpoint.Route)]
     [InlineData(typeof(WeeklyRunsDiag), nameof(WeeklyRunsDiag.List), WeeklyRunsDiagEndpoint.Route)]
     [InlineData(typeof(JobsDiag), nameof(JobsDiag.List), JobsDiagEndpoint.Route)]
+    [InlineData(typeof(RunJob), nameof(RunJob.Run), RunJobEndpoint.Route)]
     [InlineData(typeof(Live), nameof(Live.Run), LiveEndpoint.Route)]
     public void Http_functions_use_the_shared_routes(Type function, string method, string route)
     {
@@ -38,5 +40,16 @@ public class FunctionMetadataTests
     {
         var trigger = typeof(WeeklyRun).GetMethod(nameof(WeeklyRun.Run))!.GetParameters()[0].GetCustomAttribute<TimerTriggerAttribute>()!;
         Assert.Equal("%WEEKLY_SCHEDULE%", trigger.Schedule);
+    }
+
+    [Theory]
+    [InlineData(typeof(RunReaper), "%JOB_RUN_REAPER_SCHEDULE%")]
+    [InlineData(typeof(MissedRunWatch), "%JOB_MISSED_RUN_WATCH_SCHEDULE%")]
+    [InlineData(typeof(RetentionCleanup), "%JOB_RETENTION_CLEANUP_SCHEDULE%")]
+    [InlineData(typeof(DbMaintenance), "%JOB_DB_MAINTENANCE_SCHEDULE%")]
+    public void Each_maintenance_job_timer_is_bound_to_its_schedule_setting(Type function, string schedule)
+    {
+        var trigger = function.GetMethod("Run")!.GetParameters()[0].GetCustomAttribute<TimerTriggerAttribute>()!;
+        Assert.Equal(schedule, trigger.Schedule);
     }
 }

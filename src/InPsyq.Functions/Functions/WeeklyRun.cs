@@ -1,12 +1,12 @@
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Jobs;
 using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary>The weekly run on the Functions timer (<c>WEEKLY_SCHEDULE</c>, NCRONTAB, UTC).</summary>
-public sealed class WeeklyRun(ScheduledWeeklyRun weeklyRun)
+/// <summary>The weekly run on the Functions timer (<c>WEEKLY_SCHEDULE</c>, NCRONTAB, UTC), tracked as the job <c>weekly-run</c>.</summary>
+public sealed class WeeklyRun(JobRunner jobs)
 {
     [Function(nameof(WeeklyRun))]
     public Task Run([TimerTrigger("%WEEKLY_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken) =>
-        weeklyRun.RunAsync(cancellationToken);
+        jobs.RunAsync(WeeklyRunJob.Id, JobTrigger.Schedule, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
 
 namespace InPsyq.Server.Cli;
@@ -25,5 +26,13 @@ public static class ExitCodes
         503 => DependencyUnavailable,
         409 when refusal.Code == "LOCKED" => Locked,
         _ => InvalidInput,
+    };
+
+    /// <summary>A job: succeeded or skipped → 0, refused because it is running → 3 (as a locked run), otherwise 1.</summary>
+    public static int For(JobResult result) => result switch
+    {
+        { WasAlreadyRunning: true } => Locked,
+        { Status: JobStatus.Succeeded or JobStatus.Skipped } => Completed,
+        _ => Failed,
     };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
@@ -8,7 +9,8 @@ using InPsyq.Weekly.Weeks;
 namespace InPsyq.Server.Cli;
 
 /// <summary>
-/// The command line of the standalone host: <c>serve</c>, <c>migrate</c>, <c>seed-demo</c>, <c>run-weekly</c>.
+/// The command line of the standalone host: <c>serve</c>, <c>migrate</c>, <c>seed-demo</c>, <c>run-weekly</c>,
+/// <c>backfill</c>, <c>summary</c>, <c>run-job</c>.
 /// Exit codes: 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.
 /// </summary>
 public static class WeeklyCli
@@ -23,6 +25,7 @@ public static class WeeklyCli
             RunWeeklyCommand(),
             BackfillCommand(),
             SummaryCommand(),
+            RunJobCommand(),
         };
 
         var parse = root.Parse(args);
@@ -183,6 +186,25 @@ public static class WeeklyCli
 
             Console.WriteLine(await services.GetRequiredService<WeekSummary>().RenderAsync(request.Week, cancellationToken));
             return ExitCodes.Completed;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command RunJobCommand()
+    {
+        var id = new Argument<string>("id") { Description = "The job: weekly-run, run-reaper, missed-run-watch, retention-cleanup or db-maintenance." };
+        var command = new Command("run-job", "Run a scheduled job once, now, and print its result as JSON (tracked like a scheduled run).") { id };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        {
+            var job = services.GetRequiredService<JobRegistry>().Find(parse.GetValue(id)!);
+            if (job is null)
+            {
+                return Refuse(new ApiError(404, "JOB_NOT_FOUND", "No job with this id exists.", "id"));
+            }
+
+            var result = await services.GetRequiredService<JobRunner>().RunAsync(job, JobTrigger.Manual, cancellationToken);
+            Console.WriteLine(JsonSerializer.Serialize(result, WeeklyJson.Options));
+            return ExitCodes.For(result);
         }, cancellationToken));
         return command;
     }

@@ -1,41 +1,56 @@
 using System.Globalization;
+using InPsyq.Weekly.Jobs;
 using Npgsql;
 
 namespace InPsyq.Weekly.Health;
 
 /// <summary>
-/// <c>jobs</c>: degraded when a job's latest finished attempt in <c>scheduled_job_executions</c> failed or timed out.
-/// Judged from that table alone: job definitions and schedules are not configured in this build, so an overdue job
-/// (a schedule without recent executions) cannot be detected yet, and a job that never ran is healthy.
+/// <c>jobs</c>: degraded when an enabled job's latest finished attempt in <c>scheduled_job_executions</c> failed or
+/// timed out, or when it is overdue by more than two periods (its third occurrence after its latest start has
+/// passed). A job that never ran is healthy: it may simply not have been due yet.
 /// </summary>
-public sealed class JobsHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+public sealed class JobsHealthCheck(NpgsqlDataSource dataSource, JobRegistry registry, TimeProvider time) : IHealthCheck
 {
-    private const string Scope = "Judged from scheduled_job_executions only (job schedules are not configured yet, so overdue jobs are not detected).";
-
     public string Name => "jobs";
 
     public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {
+        var enabled = registry.Jobs.Where(job => job.Definition.Enabled).ToDictionary(job => job.Id, StringComparer.Ordinal);
         await using var command = dataSource.CreateCommand("""
-            select job_id, status from (
-                select distinct on (job_id) job_id, status from scheduled_job_executions
-                where status <> 'running'
-                order by job_id, started_at desc, attempt desc) latest
-            where status in ('failed', 'timed_out')
+            select job_id,
+                (array_agg(status order by started_at desc, attempt desc) filter (where status <> 'running'))[1],
+                max(started_at)
+            from scheduled_job_executions
+            where job_id = any($1)
+            group by job_id
             order by job_id
             """);
-        var failing = new List<string>();
+        command.Parameters.Add(new() { Value = enabled.Keys.ToArray() });
+        var now = time.GetUtcNow();
+        var problems = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                failing.Add($"{reader.GetString(0)} ({reader.GetString(1)})");
+                var jobId = reader.GetString(0);
+                if (!reader.IsDBNull(1) && reader.GetString(1) is "failed" or "timed_out")
+                {
+                    problems.Add($"{jobId} ({reader.GetString(1)})");
+                }
+
+                var lastStart = new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero);
+                var schedule = enabled[jobId].Schedule;
+                var due = schedule.NextOccurrenceAfter(lastStart);
+                if (schedule.NextOccurrenceAfter(schedule.NextOccurrenceAfter(due)) < now)
+                {
+                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"{jobId} (overdue since {due:yyyy-MM-dd HH:mm} UTC)"));
+                }
             }
         }
 
-        var observed = failing.Count.ToString(CultureInfo.InvariantCulture);
-        return failing.Count == 0
-            ? HealthCheckResult.Healthy($"No job's latest attempt failed. {Scope}", observed, "jobs_failing")
-            : HealthCheckResult.Degraded($"Latest attempt failed: {string.Join(", ", failing)}. {Scope}", observed, "jobs_failing");
+        var observed = problems.Count.ToString(CultureInfo.InvariantCulture);
+        return problems.Count == 0
+            ? HealthCheckResult.Healthy($"No enabled job's latest attempt failed and none is overdue ({enabled.Count} enabled).", observed, "jobs_unhealthy")
+            : HealthCheckResult.Degraded($"Failing or overdue: {string.Join(", ", problems)}.", observed, "jobs_unhealthy");
     }
 }

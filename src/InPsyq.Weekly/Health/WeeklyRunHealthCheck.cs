@@ -1,5 +1,5 @@
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.Weeks;
+using InPsyq.Weekly.Runs;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -15,23 +15,25 @@ public sealed class WeeklyRunHealthCheck(NpgsqlDataSource dataSource, IOptions<W
 {
     private const string Unit = "run_status";
 
+    private const string Sql = $"""
+        select
+            exists (select 1 from weekly_runs),
+            (select status from weekly_runs
+             where week_start = $1 and {WeekCoverage.CountingRun}
+             order by started_at desc limit 1),
+            exists (select 1 from weekly_runs where week_start = $1 and scope = 'all' and mode = 'FULL' and status = 'running'),
+            (select count(*) = 2 and bool_and(status = 'failed') from (
+                select status from weekly_runs
+                where scope = 'all' and status not in ('running', 'locked')
+                order by started_at desc limit 2) latest)
+        """;
+
     public string Name => "weekly_run";
 
     public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {
-        var week = LatestWeekPastDeadline(time.GetUtcNow(), options.Value.Deadline);
-        await using var command = dataSource.CreateCommand("""
-            select
-                exists (select 1 from weekly_runs),
-                (select status from weekly_runs
-                 where week_start = $1 and scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')
-                 order by started_at desc limit 1),
-                exists (select 1 from weekly_runs where week_start = $1 and scope = 'all' and mode = 'FULL' and status = 'running'),
-                (select count(*) = 2 and bool_and(status = 'failed') from (
-                    select status from weekly_runs
-                    where scope = 'all' and status not in ('running', 'locked')
-                    order by started_at desc limit 2) latest)
-            """);
+        var week = WeekCoverage.LatestWeekPastDeadline(time.GetUtcNow(), options.Value.Deadline);
+        await using var command = dataSource.CreateCommand(Sql);
         command.Parameters.Add(new() { Value = week.Monday });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -40,7 +42,7 @@ public sealed class WeeklyRunHealthCheck(NpgsqlDataSource dataSource, IOptions<W
         var inProgress = reader.GetBoolean(2);
         var lastTwoFailed = reader.GetBoolean(3);
 
-        var due = $"week {week.Label} (due {(week.EndUtc + options.Value.Deadline):yyyy-MM-dd HH:mm} UTC)";
+        var due = $"week {week.Label} (due {WeekCoverage.DeadlineOf(week, options.Value.Deadline):yyyy-MM-dd HH:mm} UTC)";
         return (anyRun, counting) switch
         {
             (false, _) => HealthCheckResult.Degraded("No run yet: no weekly run has been recorded.", "none", Unit),
@@ -50,17 +52,5 @@ public sealed class WeeklyRunHealthCheck(NpgsqlDataSource dataSource, IOptions<W
             _ when lastTwoFailed => HealthCheckResult.Degraded($"The last two finished unscoped runs failed ({week.Label} itself counts as run).", counting, Unit),
             _ => HealthCheckResult.Healthy($"{week.Label} counts as run.", counting, Unit),
         };
-    }
-
-    /// <summary>The most recent week whose deadline (the end of the week plus <paramref name="deadline"/>) is at or before <paramref name="now"/>.</summary>
-    public static IsoWeek LatestWeekPastDeadline(DateTimeOffset now, TimeSpan deadline)
-    {
-        var week = IsoWeek.Containing(now).AddWeeks(-1);
-        while (week.EndUtc + deadline > now)
-        {
-            week = week.AddWeeks(-1);
-        }
-
-        return week;
     }
 }

@@ -6,6 +6,7 @@ using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
@@ -21,12 +22,14 @@ namespace InPsyq.Weekly.Hosting;
 /// <summary>The composition of the runner library, shared by both hosts' composition roots.</summary>
 public static class WeeklyServiceCollectionExtensions
 {
-    /// <summary>Everything a weekly run needs: options (validated at start-up), storage, locking, audit, the runner.</summary>
+    /// <summary>Everything a weekly run needs: options (validated at start-up), storage, locking, audit, the runner, the jobs.</summary>
     public static IServiceCollection AddInPsyqWeekly(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<WeeklyRunOptions, WeeklyRunOptionsValidator>(configuration);
         services.AddValidatedOptions<LockOptions, LockOptionsValidator>(configuration);
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration);
+        services.AddValidatedOptions<JobsOptions, JobsOptionsValidator>(configuration);
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration);
         services.AddOptions<HealthOptions>().Bind(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
@@ -50,6 +53,7 @@ public static class WeeklyServiceCollectionExtensions
         services.AddAttributionStage();
         services.AddInterpretationStage(configuration);
         services.AddAlerts(configuration);
+        services.AddWeeklyJobs();
         return services;
     }
 
@@ -62,6 +66,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyHealthEndpoint>();
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
         services.TryAddSingleton<JobsDiagEndpoint>();
+        services.TryAddSingleton<RunJobEndpoint>();
         services.TryAddEnumerable(
         [
             ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),

@@ -4,7 +4,8 @@ namespace InPsyq.Weekly.Weeks;
 
 /// <summary>
 /// A 6-field NCRONTAB schedule in UTC, parsed with the same library as the Azure Functions timer trigger so that
-/// both hosts agree on every occurrence.
+/// both hosts agree on every occurrence. Jobs without an Azure timer may also use the classic 5-field form
+/// (minute hour day month weekday), which fires at second 0.
 /// </summary>
 public sealed class WeeklySchedule
 {
@@ -26,15 +27,18 @@ public sealed class WeeklySchedule
             ? schedule
             : throw new FormatException($"'{expression}' is not a 6-field NCRONTAB expression (second minute hour day month weekday).");
 
-    public static bool TryParse(string? expression, out WeeklySchedule schedule)
+    public static bool TryParse(string? expression, out WeeklySchedule schedule) => TryParse(expression, allowFiveFields: false, out schedule);
+
+    public static bool TryParse(string? expression, bool allowFiveFields, out WeeklySchedule schedule)
     {
         schedule = null!;
-        if (string.IsNullOrWhiteSpace(expression) || expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 6)
+        var fields = expression?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length ?? 0;
+        if (expression is null || (fields != 6 && !(allowFiveFields && fields == 5)))
         {
             return false;
         }
 
-        var parsed = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        var parsed = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = fields == 6 });
         if (parsed is null)
         {
             return false;

@@ -31,25 +31,6 @@ internal static class AppSettings
         "FUNCTIONS_WORKER_RUNTIME",
     };
 
-    /// <summary>
-    /// Settings of shared/spec (runs.md "Configuration", jobs.md) that the Bicep and the local sample already set but
-    /// that no options class reads yet. An entry stops mattering as soon as its options class lands (a setting the
-    /// code reads is always allowed); delete it then. Anything else set but never read fails the tests.
-    /// </summary>
-    public static readonly IReadOnlySet<string> NotYetReadByCode = new HashSet<string>(StringComparer.Ordinal)
-    {
-        // Scheduled jobs and retention (jobs.md, runs.md).
-        "JOBS_MAX_CONCURRENCY",
-        "JOBS_SHUTDOWN_GRACE_SECONDS",
-        "JOB_RUN_REAPER_SCHEDULE",
-        "JOB_MISSED_RUN_WATCH_SCHEDULE",
-        "JOB_RETENTION_CLEANUP_SCHEDULE",
-        "JOB_DB_MAINTENANCE_SCHEDULE",
-        "RETENTION_RUNS_DAYS",
-        "RETENTION_JOB_EXECUTIONS_DAYS",
-        "RETENTION_INACTIVE_INTERPRETATIONS_DAYS",
-    };
-
     /// <summary>Every <c>[ConfigurationKeyName]</c> property of the runner library's classes, by setting name.</summary>
     public static IReadOnlyDictionary<string, PropertyInfo> ReadByCode { get; } = typeof(StorageOptions).Assembly
         .GetTypes()

@@ -26,18 +26,10 @@ public sealed class AppSettingsTests
         var bicep = await BicepSettingsAsync();
 
         var unread = bicep.Keys
-            .Where(key => !AppSettings.ReadByCode.ContainsKey(key) && !AppSettings.AzureHostSettings.Contains(key) && !AppSettings.NotYetReadByCode.Contains(key))
+            .Where(key => !AppSettings.ReadByCode.ContainsKey(key) && !AppSettings.AzureHostSettings.Contains(key))
             .Order(StringComparer.Ordinal);
 
         Assert.True(!unread.Any(), $"Set in the Bicep but read by nothing (add an options property, or list it in AppSettings): {string.Join(", ", unread)}");
-    }
-
-    [Fact]
-    public void The_not_yet_read_list_shrinks_as_code_lands()
-    {
-        var readNow = AppSettings.NotYetReadByCode.Where(AppSettings.ReadByCode.ContainsKey).Order(StringComparer.Ordinal);
-
-        Assert.True(!readNow.Any(), $"Now read by the code, remove from AppSettings.NotYetReadByCode: {string.Join(", ", readNow)}");
     }
 
     [Fact]

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>
+/// <c>db-maintenance</c>: <c>ANALYZE</c> of the pipeline's tables (autovacuum handles vacuuming), then as metrics
+/// each table's total size and estimated rows, and the weekly ops metrics: the 7-day run aggregates of the
+/// diagnostics endpoint and the job attempts of the last 7 days by status.
+/// </summary>
+public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, TimeProvider time) : IJob
+{
+    public const string Id = "db-maintenance";
+
+    private static readonly string[] s_pipelineTables =
+    [
+        "weekly_aggregates", "team_series", "weekly_interpretations", "weekly_runs", "weekly_lock_fences",
+        "scheduled_job_executions", "alert_outbox", "alert_incidents",
+    ];
+
+    public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
+        new(Id, "Database maintenance", services.GetRequiredService<IOptions<JobsOptions>>().Value.DbMaintenanceSchedule, handler)
+        {
+            Timeout = TimeSpan.FromMinutes(10),
+            Retry = new RetryPolicy(2, TimeSpan.FromSeconds(30), 2, TimeSpan.FromMinutes(2)),
+            HasAzureTimer = true,
+        };
+
+    public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        await using (var analyze = dataSource.CreateCommand($"analyze {string.Join(", ", s_pipelineTables)}"))
+        {
+            await analyze.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        await using (var sizes = dataSource.CreateCommand("""
+            select t.name, pg_total_relation_size(c.oid), greatest(c.reltuples, 0)::float8
+            from unnest($1::text[]) as t(name) join pg_class c on c.oid = to_regclass(t.name)
+            """))
+        {
+            sizes.Parameters.Add(new() { Value = s_pipelineTables });
+            await using var reader = await sizes.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                metrics[$"table_bytes.{reader.GetString(0)}"] = reader.GetInt64(1);
+                metrics[$"table_rows.{reader.GetString(0)}"] = reader.GetDouble(2);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var aggregates = await RunAggregates.QueryAsync(dataSource, now, cancellationToken);
+        AddNumbers(metrics, "runs_7d", aggregates.GetProperty("7d"));
+        await using (var jobs = dataSource.CreateCommand(
+            "select status, count(*) from scheduled_job_executions where started_at >= $1 group by status"))
+        {
+            jobs.Parameters.Add(new() { Value = now.AddDays(-7) });
+            await using var reader = await jobs.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                metrics[$"job_attempts_7d.{reader.GetString(0)}"] = reader.GetInt64(1);
+            }
+        }
+
+        return JobOutcome.Succeeded(new { Analyzed = s_pipelineTables }, metrics);
+    }
+
+    /// <summary>Flattens the numeric leaves of a JSON object into dotted metric names (nulls have no value to report).</summary>
+    private static void AddNumbers(Dictionary<string, double> metrics, string prefix, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    AddNumbers(metrics, $"{prefix}.{property.Name}", property.Value);
+                }
+
+                break;
+            case JsonValueKind.Number:
+                metrics[prefix] = element.GetDouble();
+                break;
+        }
+    }
+}

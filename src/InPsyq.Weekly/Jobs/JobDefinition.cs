@@ -1,0 +1,42 @@
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>The work of a job. Return null only by mistake: the runner records that as a failure.</summary>
+public delegate Task<JobOutcome?> JobHandler(JobContext context, CancellationToken cancellationToken);
+
+/// <summary>What a handler knows about the attempt it runs.</summary>
+public sealed record JobContext(string JobId, Guid ExecutionId, int Attempt, JobTrigger Trigger);
+
+/// <summary>
+/// A job: a unique id, a schedule (see <see cref="JobSchedule"/>), a handler, and how long one attempt may take and
+/// how it is retried. Jobs that also run as an Azure Functions timer set <see cref="HasAzureTimer"/>, which limits
+/// their schedule to the 6-field NCRONTAB form the Functions host parses.
+/// </summary>
+public sealed record JobDefinition(string Id, string Name, string Schedule, JobHandler Handler)
+{
+    /// <summary>The budget of an attempt when a definition sets none: every attempt is bounded.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);
+
+    public TimeSpan? Timeout { get; init; }
+
+    public RetryPolicy? Retry { get; init; }
+
+    public bool Enabled { get; init; } = true;
+
+    public bool HasAzureTimer { get; init; }
+
+    public TimeSpan EffectiveTimeout => Timeout ?? DefaultTimeout;
+
+    public RetryPolicy EffectiveRetry => Retry ?? RetryPolicy.None;
+}
+
+/// <summary>
+/// A job class registered with <c>AddJob&lt;TJob&gt;()</c>. <see cref="Define"/> builds its definition from settings
+/// alone and binds the given handler, which resolves the job only when it runs; so a job may itself depend on the
+/// <see cref="JobRegistry"/> (the reaper needs every job's timeout).
+/// </summary>
+public interface IJob
+{
+    static abstract JobDefinition Define(IServiceProvider services, JobHandler handler);
+
+    Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken);
+}

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>
+/// Runs jobs: one execution at a time per job id (here and across hosts), each attempt tracked in
+/// <c>scheduled_job_executions</c>, bounded by the job's timeout whether or not the handler honours its token,
+/// retried with exponential backoff and jitter, and cancelled (never "timed out") on shutdown or a manual cancel.
+/// </summary>
+public sealed partial class JobRunner(
+    JobRegistry registry,
+    JobExecutionLog log,
+    JobOverlapGuard overlapGuard,
+    IJitterSource jitter,
+    TimeProvider time,
+    ILogger<JobRunner> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private volatile bool _stopping;
+
+    /// <summary>How many executions (scheduled or manual) are in progress in this process.</summary>
+    public int RunningCount => _running.Count;
+
+    public bool IsRunning(string jobId) => _running.ContainsKey(jobId);
+
+    /// <summary>Runs a registered job now. Throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
+    public Task<JobResult> RunAsync(string jobId, JobTrigger trigger, CancellationToken cancellationToken) =>
+        RunAsync(registry.Find(jobId) ?? throw new KeyNotFoundException($"No job '{jobId}' is registered."), trigger, cancellationToken);
+
+    public async Task<JobResult> RunAsync(RegisteredJob job, JobTrigger trigger, CancellationToken cancellationToken)
+    {
+        var executionId = Guid.NewGuid();
+        if (_stopping)
+        {
+            return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: the host is shutting down", TimeSpan.Zero, 0);
+        }
+
+        using var running = new RunningJob(CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token));
+        if (!_running.TryAdd(job.Id, running))
+        {
+            return await RefuseAsync(job, executionId, trigger, cancellationToken);
+        }
+
+        try
+        {
+            await using var held = await overlapGuard.TryAcquireAsync(job.Id, running.Token);
+            return held is null
+                ? await RefuseAsync(job, executionId, trigger, running.Token)
+                : await RunAttemptsAsync(job, executionId, trigger, running.Token);
+        }
+        catch (OperationCanceledException) when (running.Token.IsCancellationRequested)
+        {
+            return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: before an attempt started", TimeSpan.Zero, 0);
+        }
+        finally
+        {
+            _running.TryRemove(KeyValuePair.Create(job.Id, running));
+            running.Finished.TrySetResult();
+        }
+    }
+
+    /// <summary>Cancels the running execution of a job; its attempt is recorded <c>cancelled</c>.</summary>
+    public bool TryCancel(string jobId)
+    {
+        if (!_running.TryGetValue(jobId, out var running))
+        {
+            return false;
+        }
+
+        running.Cancel();
+        return true;
+    }
+
+    /// <summary>
+    /// Graceful stop: refuses new work, waits up to <paramref name="grace"/> for running executions, then cancels
+    /// them and waits until they have recorded <c>cancelled</c>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        var finished = Task.WhenAll(_running.Values.Select(running => running.Finished.Task));
+        try
+        {
+            await finished.WaitAsync(grace, time, cancellationToken);
+            return;
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            LogCancellingAtShutdown(_running.Count, grace);
+        }
+
+        await _shutdown.CancelAsync();
+        await finished;
+    }
+
+    public void Dispose() => _shutdown.Dispose();
+
+    private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, CancellationToken cancellationToken)
+    {
+        var retry = job.Definition.EffectiveRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry);
+            var result = await RunAttemptAsync(job.Definition, context, cancellationToken);
+            if (result.Status is not (JobStatus.Failed or JobStatus.TimedOut))
+            {
+                return result;
+            }
+
+            if (attempt >= retry.MaxAttempts)
+            {
+                return retry.MaxAttempts == 1 ? result : result with { Status = JobStatus.Failed, Error = $"RETRIES_EXHAUSTED: {result.Error}" };
+            }
+
+            var delay = retry.DelayAfter(attempt, jitter);
+            var now = time.GetUtcNow();
+            var nextOccurrence = job.Schedule.NextOccurrenceAfter(now);
+            if (now + delay >= nextOccurrence)
+            {
+                LogRetriesStopped(job.Id, attempt, nextOccurrence);
+                return result;
+            }
+
+            LogRetrying(job.Id, attempt, result.Status.ToWire(), delay);
+            try
+            {
+                await Task.Delay(delay, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return result with { Status = JobStatus.Cancelled, Error = $"CANCELLED: while waiting to retry after: {result.Error}" };
+            }
+        }
+    }
+
+    private async Task<JobResult> RunAttemptAsync(JobDefinition definition, JobContext context, CancellationToken cancellationToken)
+    {
+        var rowId = await log.StartAsync(context, cancellationToken);
+        var started = time.GetTimestamp();
+        var (status, error, outcome) = await InvokeAsync(definition, context, cancellationToken);
+        var duration = time.GetElapsedTime(started);
+        await log.CompleteAsync(rowId, status, error, duration, outcome?.Data, outcome?.Metrics);
+        LogAttempt(context.JobId, context.Attempt, context.Trigger.ToWire(), status.ToWire(), (long)duration.TotalMilliseconds, error);
+        return new JobResult(context.JobId, context.ExecutionId, status, error, duration, context.Attempt, outcome?.Data, outcome?.Metrics);
+    }
+
+    private async Task<(JobStatus Status, string? Error, JobOutcome? Outcome)> InvokeAsync(
+        JobDefinition definition, JobContext context, CancellationToken cancellationToken)
+    {
+        var timeout = definition.EffectiveTimeout;
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        // Task.Run: a handler that blocks before its first await must not block the runner or its timeout.
+        var handler = Task.Run(() => definition.Handler(context, attempt.Token), CancellationToken.None);
+        try
+        {
+            // WaitAsync stops waiting at the timeout even when the handler ignores its token.
+            var outcome = await handler.WaitAsync(attempt.Token);
+            return outcome is null
+                ? (JobStatus.Failed, "NO_RESULT: the handler returned no outcome", null)
+                : (outcome.Status, outcome.Error, outcome);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Observe(handler);
+            return (JobStatus.Cancelled, "CANCELLED: stopped by shutdown or a manual cancel", null);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested)
+        {
+            Observe(handler);
+            return (JobStatus.TimedOut, $"TIMED_OUT: no result within {timeout.TotalMilliseconds:0} ms", null);
+        }
+        catch (Exception e)
+        {
+            return (JobStatus.Failed, $"{e.GetType().Name}: {e.Message}", null);
+        }
+    }
+
+    private async Task<JobResult> RefuseAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, CancellationToken cancellationToken)
+    {
+        var context = new JobContext(job.Id, executionId, 1, trigger);
+        var rowId = await log.StartAsync(context, cancellationToken);
+        await log.CompleteAsync(rowId, JobStatus.Skipped, JobWire.AlreadyRunning, TimeSpan.Zero, null, null);
+        LogAlreadyRunning(job.Id, trigger.ToWire());
+        return new JobResult(job.Id, executionId, JobStatus.Skipped, JobWire.AlreadyRunning, TimeSpan.Zero, 1);
+    }
+
+    /// <summary>A handler the runner stopped waiting for may still fail later; its exception must not go unobserved.</summary>
+    private static void Observe(Task handler) =>
+        handler.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} ({Trigger}): {Status} in {DurationMs} ms {Error}")]
+    private partial void LogAttempt(string jobId, int attempt, string trigger, string status, long durationMs, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} {Status}; retrying in {Delay}")]
+    private partial void LogRetrying(string jobId, int attempt, string status, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed; no retry because the next occurrence ({NextOccurrence:O}) comes first")]
+    private partial void LogRetriesStopped(string jobId, int attempt, DateTimeOffset nextOccurrence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Trigger}) not started: it is already running")]
+    private partial void LogAlreadyRunning(string jobId, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} job(s) still running after the shutdown grace period of {Grace}; cancelling them")]
+    private partial void LogCancellingAtShutdown(int count, TimeSpan grace);
+
+    private sealed class RunningJob(CancellationTokenSource cancellation) : IDisposable
+    {
+        public CancellationToken Token => cancellation.Token;
+
+        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Cancel() => cancellation.Cancel();
+
+        public void Dispose() => cancellation.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using InPsyq.Weekly.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>
+/// The standalone host's scheduler. Each enabled job's next run comes from its schedule (never from when the last
+/// run finished); an occurrence that finds the job still running is skipped, since a running job is not due. Due
+/// jobs start while fewer than <c>JOBS_MAX_CONCURRENCY</c> executions run; the others wait in due-time order and
+/// are never dropped. On start, <c>weekly-run</c> fires its one catch-up when no run exists for its target week.
+/// Stopping waits up to <c>JOBS_SHUTDOWN_GRACE_SECONDS</c> for running jobs, then cancels them.
+/// </summary>
+public sealed partial class JobScheduler(
+    JobRegistry registry,
+    JobRunner runner,
+    WeeklyRunJob weeklyRun,
+    IOptions<JobsOptions> options,
+    TimeProvider time,
+    ILogger<JobScheduler> logger) : BackgroundService
+{
+    private readonly List<(DateTimeOffset Due, RegisteredJob Job)> _waiting = [];
+    private TaskCompletionSource _wake = NewWake();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await runner.StopAsync(options.Value.ShutdownGrace, cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var jobs = registry.Jobs.Where(job => job.Definition.Enabled).ToList();
+        var now = time.GetUtcNow();
+        var next = jobs.ToDictionary(job => job.Id, job => job.Schedule.NextOccurrenceAfter(now), StringComparer.Ordinal);
+        foreach (var job in registry.Jobs)
+        {
+            LogJob(job.Id, job.Definition.Enabled ? "enabled" : "disabled", job.Schedule.Expression, next.TryGetValue(job.Id, out var at) ? at : null);
+        }
+
+        if (registry.Find(WeeklyRunJob.Id) is { Definition.Enabled: true } weekly && await weeklyRun.CatchUpWeekAsync(stoppingToken) is { } week)
+        {
+            LogCatchUp(week.ToString());
+            _waiting.Add((now, weekly));
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wake = Volatile.Read(ref _wake);
+            now = time.GetUtcNow();
+            foreach (var job in jobs.Where(job => next[job.Id] <= now))
+            {
+                if (runner.IsRunning(job.Id) || _waiting.Exists(waiting => waiting.Job == job))
+                {
+                    LogNotDue(job.Id, next[job.Id]);
+                }
+                else
+                {
+                    _waiting.Add((next[job.Id], job));
+                }
+
+                next[job.Id] = job.Schedule.NextOccurrenceAfter(now);
+                LogNext(job.Id, next[job.Id]);
+            }
+
+            StartWaitingJobs();
+            var delay = next.Count == 0 ? Timeout.InfiniteTimeSpan : next.Values.Min() - now;
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            await Task.WhenAny(Task.Delay(delay, time, sleep.Token), wake.Task);
+            await sleep.CancelAsync();
+            if (wake.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _wake, NewWake(), wake);
+            }
+        }
+    }
+
+    private void StartWaitingJobs()
+    {
+        _waiting.Sort((a, b) => a.Due != b.Due ? a.Due.CompareTo(b.Due) : string.CompareOrdinal(a.Job.Id, b.Job.Id));
+        while (_waiting.Count > 0 && runner.RunningCount < options.Value.MaxConcurrency)
+        {
+            var (_, job) = _waiting[0];
+            _waiting.RemoveAt(0);
+            if (!runner.IsRunning(job.Id))
+            {
+                // RunAsync counts the job as running before its first await, so the loop sees the new count.
+                _ = RunAsync(job);
+            }
+        }
+    }
+
+    private async Task RunAsync(RegisteredJob job)
+    {
+        try
+        {
+            // Not the stopping token: a graceful stop lets running jobs finish within the grace period.
+            var result = await runner.RunAsync(job, JobTrigger.Schedule, CancellationToken.None);
+            LogFinished(job.Id, result.Status.ToWire(), result.Attempt, result.Error);
+        }
+        catch (Exception e)
+        {
+            LogFailed(job.Id, e);
+        }
+        finally
+        {
+            Volatile.Read(ref _wake).TrySetResult();
+        }
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {State}, schedule '{Schedule}', next run at {NextRun:O}")]
+    private partial void LogJob(string jobId, string state, string schedule, DateTimeOffset? nextRun);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job weekly-run: no run exists for week {WeekStart}; firing the catch-up run")]
+    private partial void LogCatchUp(string weekStart);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: next run at {NextRun:O}")]
+    private partial void LogNext(string jobId, DateTimeOffset nextRun);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: occurrence {Occurrence:O} skipped, the job is still running or waiting")]
+    private partial void LogNotDue(string jobId, DateTimeOffset occurrence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: finished {Status} after {Attempt} attempt(s) {Error}")]
+    private partial void LogFinished(string jobId, string status, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the run could not be recorded")]
+    private partial void LogFailed(string jobId, Exception exception);
+}

@@ -1,0 +1,192 @@
+using Azure;
+using Azure.Storage.Blobs.Models;
+using InPsyq.Weekly.Alerts;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>A run the reaper marked abandoned: what an alert needs.</summary>
+public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart);
+
+/// <summary>A job attempt the reaper marked <c>failed</c> with <c>HOST_LOST</c>.</summary>
+public sealed record LostExecution(Guid Id, string JobId, Guid ExecutionId, int Attempt);
+
+public sealed record ReaperFindings(
+    IReadOnlyList<AbandonedRun> AbandonedRuns, IReadOnlyList<LostExecution> LostExecutions, IReadOnlyList<string> DeletedLockBlobs);
+
+/// <summary>
+/// <c>run-reaper</c>: marks <c>abandoned</c> every <c>weekly_runs</c> row still <c>running</c> that started more
+/// than lease + <c>REAPER_GRACE_SECONDS</c> ago and has no leased lock blob whose metadata names its run; marks
+/// <c>failed</c> with <c>HOST_LOST</c> every job attempt still running past its timeout + grace (its runner would
+/// have recorded a timeout by then, so its host is gone); deletes lock blobs that are unleased and past their
+/// <c>expires_at</c>; raises a <c>run_abandoned</c> alert per abandoned run and retries the alert outbox.
+/// </summary>
+public sealed partial class RunReaperJob(
+    NpgsqlDataSource dataSource,
+    BlobStore blobs,
+    JobRegistry registry,
+    AlertService alerts,
+    IOptions<LockOptions> options,
+    TimeProvider time,
+    ILogger<RunReaperJob> logger) : IJob
+{
+    public const string Id = "run-reaper";
+
+    public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
+        new(Id, "Run reaper", services.GetRequiredService<IOptions<JobsOptions>>().Value.RunReaperSchedule, handler)
+        {
+            Timeout = TimeSpan.FromMinutes(2),
+            Retry = new RetryPolicy(3, TimeSpan.FromSeconds(5), 2, TimeSpan.FromSeconds(30)),
+            HasAzureTimer = true,
+        };
+
+    public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var locks = new List<BlobItem>();
+        await foreach (var blob in blobs.Locks.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, cancellationToken))
+        {
+            locks.Add(blob);
+        }
+
+        var findings = new ReaperFindings(
+            await MarkAbandonedRunsAsync(now, locks, cancellationToken),
+            await MarkLostExecutionsAsync(now, cancellationToken),
+            await DeleteExpiredLocksAsync(now, locks, cancellationToken));
+        foreach (var run in findings.AbandonedRuns)
+        {
+            await alerts.RaiseAsync(AlertKind.RunAbandoned, run.Scope, IsoWeek.FromMonday(run.WeekStart), run.RunId,
+                "The run was still marked running after its lock lapsed: the host that ran it is gone. Re-run the week.", cancellationToken);
+        }
+
+        // The outbox's later attempts: alerts whose inline attempt failed are retried here, with backoff.
+        var delivery = await alerts.DeliverPendingAsync(cancellationToken);
+        return JobOutcome.Succeeded(findings, new Dictionary<string, double>
+        {
+            ["abandoned_runs"] = findings.AbandonedRuns.Count,
+            ["lost_executions"] = findings.LostExecutions.Count,
+            ["deleted_lock_blobs"] = findings.DeletedLockBlobs.Count,
+            ["lock_blobs"] = locks.Count,
+            ["alerts_sent"] = delivery.Sent,
+            ["alerts_retrying"] = delivery.Retrying,
+            ["alerts_failed"] = delivery.Failed,
+        });
+    }
+
+    private async Task<List<AbandonedRun>> MarkAbandonedRunsAsync(DateTimeOffset now, List<BlobItem> locks, CancellationToken cancellationToken)
+    {
+        var alive = locks
+            .Where(blob => blob.Properties.LeaseState == LeaseState.Leased)
+            .Select(blob => LockHolder.FromMetadata(blob.Metadata)?.RunId)
+            .OfType<Guid>()
+            .ToHashSet();
+        await using var candidates = dataSource.CreateCommand(
+            "select run_id from weekly_runs where status = 'running' and started_at < $1 order by started_at");
+        candidates.Parameters.Add(new() { Value = now - options.Value.Lease - TimeSpan.FromSeconds(options.Value.ReaperGraceSeconds) });
+        var stale = new List<Guid>();
+        await using (var reader = await candidates.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stale.Add(reader.GetGuid(0));
+            }
+        }
+
+        // The status condition keeps a run that finished meanwhile from being overwritten.
+        await using var mark = dataSource.CreateCommand("""
+            update weekly_runs
+            set status = 'abandoned', finished_at = greatest($2, started_at),
+                duration_ms = floor(extract(epoch from greatest($2, started_at) - started_at) * 1000)::bigint,
+                error = 'ABANDONED: still running after its lock lapsed; the host that ran it is gone'
+            where run_id = any($1) and status = 'running'
+            returning run_id, scope, week_start
+            """);
+        mark.Parameters.Add(new() { Value = stale.Where(runId => !alive.Contains(runId)).ToArray() });
+        mark.Parameters.Add(new() { Value = now });
+        var abandoned = new List<AbandonedRun>();
+        await using (var reader = await mark.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                abandoned.Add(new AbandonedRun(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2)));
+                LogAbandoned(reader.GetGuid(0));
+            }
+        }
+
+        return abandoned;
+    }
+
+    private async Task<List<LostExecution>> MarkLostExecutionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update scheduled_job_executions e
+            set status = 'failed', completed_at = greatest($3, e.started_at),
+                duration_ms = floor(extract(epoch from greatest($3, e.started_at) - e.started_at) * 1000)::bigint,
+                error = 'HOST_LOST: still running past its timeout plus REAPER_GRACE_SECONDS; the host that ran it is gone'
+            where e.status = 'running'
+              and e.started_at + make_interval(secs => coalesce(
+                    (select b.timeout_seconds from unnest($1::text[], $2::float8[]) as b(job_id, timeout_seconds) where b.job_id = e.job_id),
+                    $4) + $5) < $3
+            returning e.id, e.job_id, e.execution_id, e.attempt
+            """);
+        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Id).ToArray() });
+        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Definition.EffectiveTimeout.TotalSeconds).ToArray() });
+        command.Parameters.Add(new() { Value = now });
+        // A job no longer registered gets the longest budget of any: better late than a false HOST_LOST.
+        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Definition.EffectiveTimeout).Append(JobDefinition.DefaultTimeout).Max().TotalSeconds });
+        command.Parameters.Add(new() { Value = options.Value.ReaperGraceSeconds });
+        var lost = new List<LostExecution>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lost.Add(new LostExecution(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetInt32(3)));
+            LogHostLost(reader.GetString(1), reader.GetGuid(2), reader.GetInt32(3));
+        }
+
+        return lost;
+    }
+
+    private async Task<List<string>> DeleteExpiredLocksAsync(DateTimeOffset now, List<BlobItem> locks, CancellationToken cancellationToken)
+    {
+        var deleted = new List<string>();
+        foreach (var blob in locks)
+        {
+            if (blob.Properties.LeaseState is LeaseState.Leased or LeaseState.Breaking
+                || LockHolder.FromMetadata(blob.Metadata) is not { } holder || holder.ExpiresAt >= now)
+            {
+                continue;
+            }
+
+            try
+            {
+                // If-Match: a holder that took the lock since the listing rewrote the metadata (and a leased blob
+                // cannot be deleted without its lease id anyway).
+                await blobs.Locks.GetBlobClient(blob.Name).DeleteAsync(
+                    DeleteSnapshotsOption.IncludeSnapshots, new BlobRequestConditions { IfMatch = blob.Properties.ETag }, cancellationToken);
+                deleted.Add(blob.Name);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+            {
+                LogLockKept(blob.Name, e.ErrorCode);
+            }
+        }
+
+        return deleted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} marked abandoned: still running with no live lock")]
+    private partial void LogAbandoned(Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} execution {ExecutionId} attempt {Attempt} marked failed: HOST_LOST")]
+    private partial void LogHostLost(string jobId, Guid executionId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lock blob {LockName} kept: it changed since it was listed ({ErrorCode})")]
+    private partial void LogLockKept(string lockName, string? errorCode);
+}

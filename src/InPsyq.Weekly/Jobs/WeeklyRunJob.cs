@@ -1,0 +1,47 @@
+using InPsyq.Weekly.Audit;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Weeks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Jobs;
+
+/// <summary>
+/// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job. Completed → succeeded;
+/// partial or failed (or refused, e.g. a dependency down) → failed; locked → skipped. One attempt: a rerun is a
+/// person's decision (see docs/runbooks/WEEKLY_RUN.md). Its budget is the lock TTL, by which the run stops itself.
+/// </summary>
+public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit audit) : IJob
+{
+    public const string Id = "weekly-run";
+
+    public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
+        new(Id, "Weekly pipeline run", services.GetRequiredService<IOptions<WeeklyRunOptions>>().Value.Schedule, handler)
+        {
+            Timeout = services.GetRequiredService<IOptions<LockOptions>>().Value.Ttl,
+            HasAzureTimer = true,
+        };
+
+    /// <summary>The week of the latest schedule occurrence when no run exists for it: the standalone host's start-up catch-up.</summary>
+    public async Task<IsoWeek?> CatchUpWeekAsync(CancellationToken cancellationToken) =>
+        weeklyRun.CurrentTargetWeek() is { } week && !await audit.AnyRunForWeekAsync(week, cancellationToken) ? week : null;
+
+    public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var result = await weeklyRun.RunAsync(cancellationToken);
+        if (result.Refusal is { } refusal)
+        {
+            return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code, refusal.RunId });
+        }
+
+        var report = result.Report!;
+        var data = new { report.RunId, report.WeekStart, report.WeekLabel, report.Status, report.Counts };
+        return report.Status switch
+        {
+            RunStatus.Completed => JobOutcome.Succeeded(data),
+            RunStatus.Locked => JobOutcome.Skipped("LOCKED: another run holds the week's lock", data),
+            _ => JobOutcome.Failed($"RUN_{report.Status.ToString().ToUpperInvariant()}: run {report.RunId} for {report.WeekLabel} ended {report.Status.ToString().ToLowerInvariant()}", data),
+        };
+    }
+}

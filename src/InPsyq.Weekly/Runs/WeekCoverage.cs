@@ -1,0 +1,29 @@
+using InPsyq.Weekly.Weeks;
+
+namespace InPsyq.Weekly.Runs;
+
+/// <summary>
+/// When a week counts as run, and when it must have: shared by the <c>weekly_run</c> health check and the
+/// <c>missed-run-watch</c> job. A week counts as run when an unscoped, non-dry FULL run for it ended
+/// <c>completed</c> or <c>partial</c> (dry runs leave no <c>weekly_runs</c> row); it is due by its deadline,
+/// <c>WEEKLY_DEADLINE</c> after the end of the week.
+/// </summary>
+public static class WeekCoverage
+{
+    /// <summary>The SQL condition on a <c>weekly_runs</c> row that makes its week count as run.</summary>
+    public const string CountingRun = "scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')";
+
+    public static DateTimeOffset DeadlineOf(IsoWeek week, TimeSpan deadline) => week.EndUtc + deadline;
+
+    /// <summary>The most recent week whose deadline is at or before <paramref name="now"/>.</summary>
+    public static IsoWeek LatestWeekPastDeadline(DateTimeOffset now, TimeSpan deadline)
+    {
+        var week = IsoWeek.Containing(now).AddWeeks(-1);
+        while (DeadlineOf(week, deadline) > now)
+        {
+            week = week.AddWeeks(-1);
+        }
+
+        return week;
+    }
+}
