@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
@@ -11,7 +12,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace InPsyq.Weekly.Tests.Reliability;
 
-/// <summary>A host SIGKILLed in the middle of a FULL run: its lock frees itself, it leaves no partial unit, a re-run completes.</summary>
+/// <summary>
+/// A host SIGKILLed in the middle of a FULL run: its lock frees itself, it leaves no partial unit, the reaper marks it
+/// abandoned, and a re-run completes.
+/// </summary>
 [Collection(LeaseExpiryTestGroup.Name)]
 public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
@@ -54,10 +58,17 @@ public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<In
 
         var attribution = fixture.BlobService.GetBlobContainerClient(fixture.AttributionContainer);
         Assert.Empty(await PipelineOutputs.FindBrokenUnitsAsync(fixture.DataSource, attribution, week.Monday));
-        // Marking it `abandoned` is the reaper's job (run-reaper), not part of this branch: the row stays `running`.
-        Assert.Equal(1, await fixture.CountAsync("weekly_runs where status = 'running'"));
-
+        // The reaper marks the killed run abandoned once it started more than lease + grace ago and holds no lock.
         var services = fixture.CreateServices(llmSettings);
+        var jobs = services.GetRequiredService<JobRunner>();
+        while (await fixture.CountAsync("weekly_runs where status = 'abandoned'") == 0)
+        {
+            Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(60), "the killed run was not marked abandoned");
+            Assert.Equal(JobStatus.Succeeded, (await jobs.RunAsync(RunReaperJob.Id, JobTrigger.Manual, CancellationToken.None)).Status);
+            await Task.Delay(500);
+        }
+
+        Assert.Equal(0, await fixture.CountAsync("weekly_runs where status = 'running'"));
         var rerun = (await services.GetRequiredService<WeeklyRunner>().RunAsync(RunnerHarness.Request(), RunTrigger.Http, CancellationToken.None)).Report!;
 
         Assert.Equal(RunStatus.Completed, rerun.Status);
