@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Text.Json;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Tests.Alerts;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,8 +12,8 @@ using Npgsql;
 namespace InPsyq.Weekly.Tests.Reliability;
 
 /// <summary>
-/// Postgres (a private cluster) stops in the middle of a FULL run: the run ends <c>failed</c>, naming postgres; after a
-/// restart a re-run completes, and every stage's output equals that of an undisturbed run of the same tenant.
+/// Postgres (a private cluster) stops in the middle of a FULL run: the run ends <c>failed</c>, naming postgres, and
+/// alerts; after a restart a re-run completes, and every stage's output equals that of an undisturbed run.
 /// </summary>
 [Collection(ReliabilityTests.Name)]
 public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
@@ -31,6 +33,7 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
         var expected = await PipelineOutputs.SnapshotAsync(fixture.DataSource, fixture.BlobService.GetBlobContainerClient(fixture.AttributionContainer), week.Monday);
 
         await using var postgres = await PrivatePostgres.StartAsync();
+        await using var webhook = await WebhookReceiver.StartAsync();
         var container = fixture.BlobService.GetBlobContainerClient($"{fixture.AttributionContainer}-pg");
         try
         {
@@ -39,6 +42,8 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
                 ["POSTGRES_CONNECTION_STRING"] = postgres.ConnectionString,
                 ["BLOB_ATTRIBUTION_CONTAINER"] = container.Name,
                 ["BLOB_LOCK_CONTAINER"] = $"{fixture.LockContainer}-pg",
+                ["ALERT_WEBHOOK_URL"] = webhook.Url,
+                ["ALERT_WEBHOOK_FORMAT"] = "json",
             };
             var services = fixture.CreateServices(settings);
             await services.GetRequiredService<StorageInitializer>().InitializeAsync(CancellationToken.None);
@@ -61,6 +66,9 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
             var error = Assert.Single(cut.Errors);
             Assert.Contains("postgres", error.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("127.0.0.1", error.Message, StringComparison.Ordinal);
+            // With Postgres gone there is no outbox: the alert is sent inline, deduplicated in memory.
+            var alert = JsonDocument.Parse(Assert.Single(webhook.Requests).Body).RootElement;
+            Assert.Equal(("run_failed", cut.RunId.ToString()), (alert.GetProperty("kind").GetString(), alert.GetProperty("run_id").GetString()));
 
             await postgres.StartAgainAsync();
             NpgsqlConnection.ClearAllPools();
