@@ -30,12 +30,16 @@ internal sealed class InterpretationHarness(IntegrationFixture fixture)
 
     public ServiceProvider Services(IReadOnlyDictionary<string, string?>? overrides = null) => fixture.CreateServices(overrides);
 
-    public static Dictionary<string, string?> LlmSettings(FakeOpenAIServer server, int concurrency = 3, bool fallback = false) => new()
+    /// <param name="server">The fake endpoint.</param>
+    /// <param name="concurrency"><c>LLM_MAX_CONCURRENCY</c>.</param>
+    /// <param name="fallback"><c>LLM_FALLBACK_TO_OFFLINE</c>.</param>
+    /// <param name="timeoutSeconds"><c>LLM_TIMEOUT_SECONDS</c>: short for fault tests, longer for whole runs on a loaded machine.</param>
+    public static Dictionary<string, string?> LlmSettings(FakeOpenAIServer server, int concurrency = 3, bool fallback = false, int timeoutSeconds = 1) => new()
     {
         ["AZURE_OPENAI_ENDPOINT"] = server.Endpoint.ToString(),
         ["AZURE_OPENAI_DEPLOYMENT"] = "gpt-test",
         ["AZURE_OPENAI_API_KEY"] = "test-key-not-a-secret",
-        ["LLM_TIMEOUT_SECONDS"] = "1",
+        ["LLM_TIMEOUT_SECONDS"] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["LLM_MAX_ATTEMPTS"] = "3",
         ["LLM_MAX_RETRY_AFTER_SECONDS"] = "1",
         ["LLM_RETRY_DELAY_SECONDS"] = "0.02",

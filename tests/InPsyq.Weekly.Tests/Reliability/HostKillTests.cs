@@ -26,8 +26,7 @@ public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<In
         await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
         await using var llm = await FakeOpenAIServer.StartAsync();
         llm.Default = llm.Default with { Delay = TimeSpan.FromMilliseconds(500) };
-        var llmSettings = InterpretationHarness.LlmSettings(llm);
-        llmSettings["LLM_TIMEOUT_SECONDS"] = "10";
+        var llmSettings = InterpretationHarness.LlmSettings(llm, timeoutSeconds: 10);
         var settings = new Dictionary<string, string?>(fixture.Settings);
         foreach (var (key, value) in llmSettings)
         {

@@ -23,8 +23,7 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
     {
         var week = RunnerHarness.LastWeek;
         await using var llm = await FakeOpenAIServer.StartAsync();
-        var llmSettings = InterpretationHarness.LlmSettings(llm);
-        llmSettings["LLM_TIMEOUT_SECONDS"] = "10";
+        var llmSettings = InterpretationHarness.LlmSettings(llm, timeoutSeconds: 10);
 
         // The undisturbed reference run, on the shared cluster.
         await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
