@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
@@ -26,6 +27,7 @@ public static class WeeklyCli
             BackfillCommand(),
             SummaryCommand(),
             RunJobCommand(),
+            LocksCommand(),
         };
 
         var parse = root.Parse(args);
@@ -207,6 +209,74 @@ public static class WeeklyCli
             return ExitCodes.For(result);
         }, cancellationToken));
         return command;
+    }
+
+    private static Command LocksCommand()
+    {
+        var listWeek = new Option<string?>("--week") { Description = "Only the locks of this week (a Monday, YYYY-MM-DD)." };
+        var list = new Command("list", "List the lock blobs with their holders.") { listWeek };
+        list.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            IsoWeek? week = null;
+            if (parse.GetValue(listWeek) is { } text)
+            {
+                week = ParseWeek(text, time, out var error);
+                if (error is not null)
+                {
+                    return Refuse(error);
+                }
+            }
+
+            var entries = await services.GetRequiredService<LockAdministration>().ListAsync(week, cancellationToken);
+            Console.WriteLine(LockText.Render(entries));
+            return ExitCodes.Completed;
+        }, cancellationToken));
+
+        var releaseWeek = new Option<string>("--week") { Description = "The lock's week (a Monday, YYYY-MM-DD).", Required = true };
+        var org = new Option<string?>("--org") { Description = "The org lock (UUID); without it, the whole-week lock." };
+        var runId = new Option<string>("--run-id") { Description = "The run that holds the lock, as `locks list` shows it.", Required = true };
+        var force = new Option<bool>("--force") { Description = "Release even though the holder is within its TTL (it stops writing at its next renewal)." };
+        var release = new Command("release", "Break a lock's lease: refused unless the holder is past its TTL, or --force.") { releaseWeek, org, runId, force };
+        release.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        {
+            var week = ParseWeek(parse.GetValue(releaseWeek)!, time, out var error);
+            Guid? orgId = null;
+            if (error is null && parse.GetValue(org) is { } orgText)
+            {
+                orgId = Guid.TryParseExact(orgText, "D", out var parsed) ? parsed : null;
+                error = orgId is null ? ApiError.BadRequest("INVALID_UUID", "--org must be a UUID.", "org_id") : null;
+            }
+
+            if (error is null && !Guid.TryParseExact(parse.GetValue(runId), "D", out _))
+            {
+                error = ApiError.BadRequest("INVALID_UUID", "--run-id must be a UUID.", "run_id");
+            }
+
+            if (error is not null)
+            {
+                return Refuse(error);
+            }
+
+            var key = new LockKey(week!.Value, orgId);
+            var outcome = await services.GetRequiredService<LockAdministration>()
+                .ReleaseAsync(key, Guid.Parse(parse.GetValue(runId)!), parse.GetValue(force), cancellationToken);
+            Console.WriteLine($"{key.BlobName}: {LockText.Describe(outcome)}");
+            return outcome switch
+            {
+                LockReleaseOutcome.Released or LockReleaseOutcome.AlreadyFree => ExitCodes.Completed,
+                LockReleaseOutcome.NotExpired => ExitCodes.Locked,
+                _ => ExitCodes.InvalidInput,
+            };
+        }, cancellationToken));
+
+        return new Command("locks", "Inspect and release the weekly locks.") { list, release };
+    }
+
+    /// <summary>A week given on the command line: a real Monday, no later than the current week.</summary>
+    private static IsoWeek? ParseWeek(string text, TimeProvider time, out ApiError? error)
+    {
+        var request = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = text }, IsoWeek.Containing(time.GetUtcNow()), out error);
+        return error is null ? request.Week : null;
     }
 
     private static int Refuse(ApiError error)

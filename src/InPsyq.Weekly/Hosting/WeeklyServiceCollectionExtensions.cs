@@ -42,6 +42,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<LockFences>();
         services.TryAddSingleton<DependencyProbe>();
         services.TryAddSingleton<WeeklyLockManager>();
+        services.TryAddSingleton<LockAdministration>();
         services.TryAddSingleton<WeeklyRunAudit>();
         services.TryAddSingleton<RunExecutionFactory>();
         services.TryAddSingleton<WeeklyRunner>();

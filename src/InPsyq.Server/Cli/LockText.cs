@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text;
+using InPsyq.Weekly.Locking;
+
+namespace InPsyq.Server.Cli;
+
+/// <summary>The weekly locks for a person at a terminal.</summary>
+internal static class LockText
+{
+    public static string Render(IReadOnlyList<LockEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return "No lock blobs.";
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"Lock",-50} {"State",-7} {"Run",-36} {"Mode",-19} {"Scope",-45} Expires at");
+        foreach (var entry in entries)
+        {
+            var state = entry.Leased ? "held" : "free";
+            var holder = entry.Holder;
+            var expiry = holder is null ? "-" : holder.ExpiresAt.ToString("O", CultureInfo.InvariantCulture) + (entry.PastExpiry ? " (past its TTL)" : string.Empty);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{entry.Name,-50} {state,-7} {holder?.RunId.ToString() ?? "-",-36} {holder?.Mode ?? "-",-19} {holder?.Scope ?? "-",-45} {expiry}");
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    public static string Describe(LockReleaseOutcome outcome) => outcome switch
+    {
+        LockReleaseOutcome.Released => "released (the lease is broken; a live holder loses the lock at its next renewal)",
+        LockReleaseOutcome.AlreadyFree => "already free",
+        LockReleaseOutcome.NotFound => "no such lock",
+        LockReleaseOutcome.RunMismatch => "refused: held (or last held) by another run than --run-id",
+        LockReleaseOutcome.NotExpired => "refused: the holder is within its TTL; use --force to release it anyway",
+        _ => outcome.ToString(),
+    };
+}
