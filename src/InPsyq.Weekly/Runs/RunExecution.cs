@@ -79,7 +79,7 @@ public sealed partial class RunExecution : IDisposable
     public RunTrigger Trigger { get; }
 
     /// <summary>Runs the request under <paramref name="firstLock"/> (the week lock, or the org lock of a scoped run).</summary>
-    public async Task<RunReport> RunAsync(HeldLock firstLock, LockHolder holder, TimeSpan deadline, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    public async Task<RunReport> RunAsync(HeldLock firstLock, LockHolder holder, TimeSpan deadline, CancellationToken cancellationToken)
     {
         using var deadlineReached = new CancellationTokenSource(deadline, _time);
         using var ttlExpired = new CancellationTokenSource(Positive(holder.ExpiresAt - _time.GetUtcNow()), _time);
@@ -128,7 +128,12 @@ public sealed partial class RunExecution : IDisposable
             AddNote(reason);
         }
 
-        return BuildReport(orgs, locked, RunStatusFor(orgs, locked), startedAt);
+        if (orgs.All(org => org.Org.Teams.Count == 0))
+        {
+            AddNote("no_teams");
+        }
+
+        return BuildReport(orgs, locked, RunOutcomes.Status(orgs, locked, hasRunErrors: _runErrors.Count > 0));
     }
 
     /// <summary>The dry run: what every team and stage would do, and whether the lock is free. Writes nothing.</summary>
@@ -154,7 +159,7 @@ public sealed partial class RunExecution : IDisposable
             }
         }
 
-        return BuildReport(orgs, [], RunStatus.Planned, _time.GetUtcNow()) with
+        return BuildReport(orgs, new HashSet<Guid>(), RunStatus.Planned) with
         {
             Plan = plan,
             Lock = new LockStatus(holder is null, holder),
@@ -162,9 +167,9 @@ public sealed partial class RunExecution : IDisposable
         };
     }
 
-    public RunReport LockedReport(DateTimeOffset startedAt) => BuildReport([], [], RunStatus.Locked, startedAt);
+    public RunReport LockedReport() => BuildReport([], new HashSet<Guid>(), RunStatus.Locked);
 
-    public RunReport FailedReport(DateTimeOffset startedAt, string error) => BuildReport([], [], RunStatus.Failed, startedAt) with
+    public RunReport FailedReport(string error) => BuildReport([], new HashSet<Guid>(), RunStatus.Failed) with
     {
         Errors = [new RunError(Request.OrgId, Request.TeamId, null, "RUN_FAILED", error)],
     };
@@ -337,81 +342,8 @@ public sealed partial class RunExecution : IDisposable
         }
     }
 
-    private RunStatus RunStatusFor(List<OrgProgress> orgs, HashSet<Guid> locked)
-    {
-        var teams = orgs.SelectMany(org => org.Org.Teams.Select(team => TeamStatus(org, team))).ToList();
-        if (teams.Count == 0)
-        {
-            AddNote("no_teams");
-            return _runErrors.Count == 0 ? RunStatus.Completed : RunStatus.Partial;
-        }
-
-        if (locked.Count == orgs.Count)
-        {
-            return RunStatus.Locked;
-        }
-
-        var processed = teams.Where(status => status is not (StageStatus.NotStarted or StageStatus.Locked)).ToList();
-        if (processed.Count > 0 && processed.All(status => status.IsFailure()))
-        {
-            return RunStatus.Failed;
-        }
-
-        return teams.All(status => status.IsDone()) && _runErrors.Count == 0 ? RunStatus.Completed : RunStatus.Partial;
-    }
-
-    private static StageStatus TeamStatus(OrgProgress org, TeamRef team)
-    {
-        var results = org.ResultsOf(team.TeamId);
-        return results.Count == 0 ? StageStatus.NotStarted : results.Select(result => result.Outcome.Status).MaxBy(status => status.Severity());
-    }
-
-    private RunReport BuildReport(List<OrgProgress> orgs, HashSet<Guid> locked, RunStatus status, DateTimeOffset startedAt)
-    {
-        var teamReports = new List<TeamReport>();
-        var teamErrors = new List<RunError>();
-        var counts = new RunCountsBuilder();
-        foreach (var org in orgs)
-        {
-            var orgFailed = false;
-            var orgDone = !locked.Contains(org.Org.OrgId);
-            foreach (var team in org.Org.Teams)
-            {
-                var results = org.ResultsOf(team.TeamId);
-                var teamStatus = TeamStatus(org, team);
-                counts.AddTeam(teamStatus, results);
-                orgFailed |= teamStatus.IsFailure();
-                orgDone &= teamStatus.IsDone();
-                teamErrors.AddRange(results
-                    .Where(result => result.Outcome.ErrorCode is not null)
-                    .Select(result => new RunError(org.Org.OrgId, team.TeamId, result.Stage.ToWire(), result.Outcome.ErrorCode!, result.Outcome.ErrorMessage ?? result.Outcome.ErrorCode!)));
-                teamReports.Add(new TeamReport(org.Org.OrgId, team.TeamId, team.Name, teamStatus.ToWire(), [.. results.Select(ToStageReport)]));
-            }
-
-            counts.AddOrg(orgFailed, orgDone && !orgFailed);
-        }
-
-        return new RunReport
-        {
-            RunId = RunId,
-            Trigger = Trigger.ToWire(),
-            WeekStart = Request.Week.ToString(),
-            WeekLabel = Request.Week.Label,
-            Scope = new RunScopeReport(Request.OrgId, Request.TeamId),
-            Mode = Request.Mode.ToWire(),
-            DryRun = Request.DryRun,
-            Force = Request.Force,
-            Status = status,
-            DurationMs = ElapsedMs(_startTimestamp),
-            Counts = counts.Build(orgs.Count),
-            Errors = [.. _runErrors.Concat(teamErrors).Take(20)],
-            Notes = [.. _notes.Keys.Order(StringComparer.Ordinal)],
-            Teams = teamReports,
-        };
-    }
-
-    private static StageReport ToStageReport(TeamStageResult result) =>
-        new(result.Stage.ToWire(), result.Outcome.Status.ToWire(), result.Outcome.Reason, result.DurationMs, result.Outcome.ErrorCode);
+    private RunReport BuildReport(IReadOnlyList<OrgProgress> orgs, IReadOnlySet<Guid> locked, RunStatus status) =>
+        RunOutcomes.Report(RunId, Trigger, Request, orgs, locked, status, _runErrors, _notes.Keys, ElapsedMs(_startTimestamp));
 
     private long ElapsedMs(long startTimestamp) => (long)_time.GetElapsedTime(startTimestamp).TotalMilliseconds;
 

@@ -78,7 +78,7 @@ public sealed partial class WeeklyRunner(
             var attempt = await locks.TryAcquireAsync(firstLock, holder, cancellationToken);
             if (!attempt.Acquired)
             {
-                report = execution.LockedReport(startedAt);
+                report = execution.LockedReport();
                 LogLocked(firstLock.BlobName, attempt.Holder!.RunId);
                 return RunResult.Refused(Locked(execution.RunId, attempt.Holder, startedAt));
             }
@@ -86,7 +86,7 @@ public sealed partial class WeeklyRunner(
             await using (attempt.Lock)
             {
                 var deadline = execution.Trigger == RunTrigger.Http ? runOptions.Value.HttpDeadline : runOptions.Value.RunDeadline;
-                report = await execution.RunAsync(attempt.Lock!, holder, deadline, startedAt, cancellationToken);
+                report = await execution.RunAsync(attempt.Lock!, holder, deadline, cancellationToken);
             }
 
             LogFinished(report.Status.ToString(), report.DurationMs);
@@ -96,12 +96,12 @@ public sealed partial class WeeklyRunner(
         {
             runError = RunError(e);
             LogRunFailed(e, runError);
-            report = execution.FailedReport(startedAt, runError);
+            report = execution.FailedReport(runError);
             return RunResult.Of(report);
         }
         finally
         {
-            report ??= execution.FailedReport(startedAt, "The run ended without a report.");
+            report ??= execution.FailedReport("The run ended without a report.");
             await audit.FinishAsync(report, runError, time.GetUtcNow());
             RecordTelemetry(report);
             foreach (var handler in completionHandlers)

@@ -65,7 +65,7 @@ public sealed class LeaseExpiryTests(ScriptedStageFixture fixture) : IClassFixtu
         RunReport report;
         await using (held)
         {
-            report = await execution.RunAsync(held, holder, TimeSpan.FromMinutes(5), now, CancellationToken.None);
+            report = await execution.RunAsync(held, holder, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
 
         Assert.Equal(RunStatus.Partial, report.Status);
