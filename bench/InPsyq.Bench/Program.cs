@@ -112,7 +112,8 @@ try
     var team = orgs[0].Teams[0].TeamId;
     var explain = new Dictionary<string, string>
     {
-        ["Stage 1, one team (RollupQuery, as prepared per team)"] = await rollup.ExplainAsync(RollupQuery.Sql, [team, week.Monday, 5, InPsyq.Weekly.Pipeline.PipelineVersions.Compute], ct),
+        ["Stage 1, one unchanged team (RollupQuery, as prepared per team: hash only)"] = await rollup.ExplainAsync(RollupQuery.Sql, [team, week.Monday, 5, InPsyq.Weekly.Pipeline.PipelineVersions.Compute, true, false], ct),
+        ["Stage 1, one team forced (RollupQuery: hash and statistics)"] = await rollup.ExplainAsync(RollupQuery.Sql, [team, week.Monday, 5, InPsyq.Weekly.Pipeline.PipelineVersions.Compute, true, true], ct),
         ["Floor of scenario 1 (whole week)"] = await rollup.ExplainAsync(RollupScenarios.MeansFloorSql, [week.Monday], ct),
         ["Floor of scenario 2 (whole week)"] = await rollup.ExplainAsync(RollupScenarios.HashFloorSql, [week.Monday], ct),
     };

@@ -8,8 +8,8 @@ namespace InPsyq.Weekly.Rollup;
 
 /// <summary>
 /// What Postgres computed for one team-week: counts, the first validation error, the input hash and the team factor
-/// statistics (only factors with at least <c>min_respondents</c> respondents). Individual answers never leave the
-/// database.
+/// statistics (only factors with at least <c>min_respondents</c> respondents; null when they were not computed, see
+/// <see cref="RollupStatistics"/>). Individual answers never leave the database.
 /// </summary>
 internal sealed record TeamRollup(
     int Respondents,
@@ -17,7 +17,20 @@ internal sealed record TeamRollup(
     MeasurementError? Error,
     string InputHash,
     string? StoredHash,
-    IReadOnlyDictionary<Factor, FactorStats> Factors);
+    IReadOnlyDictionary<Factor, FactorStats>? Factors);
+
+/// <summary>When <see cref="RollupQuery"/> computes the factor statistics besides the hash (never for a team that fails validation).</summary>
+internal enum RollupStatistics
+{
+    /// <summary>Only counts, validation and hashes (plans, freshness checks).</summary>
+    Never,
+
+    /// <summary>When the input hash differs from the stored one: the skip decision of an unforced run.</summary>
+    WhenChanged,
+
+    /// <summary>Whatever the stored hash (a forced run).</summary>
+    Always,
+}
 
 /// <summary>
 /// Stage 1's one round trip per team and week: validation, standard scores, respondent and team factor statistics and
@@ -25,6 +38,12 @@ internal sealed record TeamRollup(
 /// (an index-only scan on <c>(team_id, week_start)</c>), together with the stored hash of the team-week.
 /// </summary>
 /// <remarks>
+/// <para>
+/// <b>Hash first.</b> Validation and the input hash are computed first; the statistics read the answers a second time
+/// behind a one-time filter (<see cref="RollupStatistics"/>), so an unchanged team costs only its hash, and a changed
+/// one gets hash and statistics from one statement, i.e. one snapshot: a stored hash always describes the answers its
+/// statistics were computed from.
+/// </para>
 /// <para>
 /// <b>Validation.</b> A response is <c>INVALID_VALUE</c> when its value is NULL or outside [scale_min, scale_max],
 /// compared exactly as stored numerics (bounds inclusive; NaN and ±Infinity fail). An item is <c>INVALID_ITEM</c> when
@@ -60,12 +79,16 @@ internal static class RollupQuery
 {
     private static readonly Factor[] s_factors = Enum.GetValues<Factor>();
 
-    /// <summary>Parameters: $1 team_id, $2 week_start, $3 min_respondents, $4 compute_version.</summary>
+    /// <summary>
+    /// Parameters: $1 team_id, $2 week_start, $3 min_respondents, $4 compute_version, $5 statistics wanted at all,
+    /// $6 statistics even when the stored hash matches.
+    /// </summary>
     internal static string Sql { get; } = BuildSql();
 
     /// <summary>Computes one team-week; null when the team has no responses that week.</summary>
     public static async Task<TeamRollup?> ComputeAsync(
-        NpgsqlDataSource dataSource, Guid teamId, IsoWeek week, int minRespondents, string computeVersion, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, Guid teamId, IsoWeek week, int minRespondents, string computeVersion, RollupStatistics statistics,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(Sql, connection);
@@ -73,6 +96,8 @@ internal static class RollupQuery
         command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = week.Monday });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = minRespondents });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = computeVersion });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = statistics != RollupStatistics.Never });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = statistics == RollupStatistics.Always });
 
         // Prepared once per physical connection (Npgsql keeps it across pool returns): the plan is reused by every team.
         await command.PrepareAsync(cancellationToken);
@@ -85,7 +110,17 @@ internal static class RollupQuery
             return null;
         }
 
-        MeasurementError? error = reader.IsDBNull(2) ? null : new MeasurementError(reader.GetString(2), reader.GetString(3));
+        return new TeamRollup(
+            Respondents: reader.GetInt32(0),
+            Responses: responses,
+            Error: reader.IsDBNull(2) ? null : new MeasurementError(reader.GetString(2), reader.GetString(3)),
+            InputHash: reader.GetString(4),
+            StoredHash: reader.IsDBNull(5) ? null : reader.GetString(5),
+            Factors: reader.IsDBNull(6) ? null : ReadFactors(reader));
+    }
+
+    private static Dictionary<Factor, FactorStats> ReadFactors(NpgsqlDataReader reader)
+    {
         var n = reader.GetFieldValue<int?[]>(6);
         var mean = reader.GetFieldValue<double?[]>(7);
         var sd = reader.GetFieldValue<double?[]>(8);
@@ -99,13 +134,7 @@ internal static class RollupQuery
             }
         }
 
-        return new TeamRollup(
-            Respondents: reader.GetInt32(0),
-            Responses: responses,
-            Error: error,
-            InputHash: reader.GetString(4),
-            StoredHash: reader.IsDBNull(5) ? null : reader.GetString(5),
-            Factors: factors);
+        return factors;
     }
 
     private static string BuildSql()
@@ -133,6 +162,10 @@ internal static class RollupQuery
             se.Add($"case when {present} then {sampleSd} / sqrt(count(f{i})) end");
         }
 
+        // The statistics are a lateral aggregate whose HAVING references only the outer row and parameters: Postgres
+        // copies such a clause into WHERE as a one-time filter, so it never reads the answers a second time when the
+        // clause is false, and HAVING turns the aggregate's one row into none (NULL statistics). "checked" is
+        // materialized so that the filter reads the hash instead of inlining (and recomputing) its sha256.
         return $$"""
             with items as (
                 select i.item_id, i.factor, i.direction, i.scale_min, i.scale_max,
@@ -144,12 +177,9 @@ internal static class RollupQuery
                 from measurement_items i
             ),
             answers as (
-                select r.respondent_id, r.item_id, r.value, i.factor,
+                select r.respondent_id, r.item_id, r.value,
                        case when i.valid is not true then 1
                             when r.value is null or r.value < i.scale_min or r.value > i.scale_max then 2 end as error,
-                       case when i.valid and r.value >= i.scale_min and r.value <= i.scale_max then
-                            case when i.direction = '{{higherIsLess}}' then 1 - (r.value::float8 - i.lo) / i.span
-                                 else (r.value::float8 - i.lo) / i.span end end as score,
                        coalesce(i.line_prefix, length(r.item_id) || ':' || r.item_id || '|undefined|')
                            || coalesce(r.value::text, 'null') || E'\n' as line
                 from measurement_responses r
@@ -160,7 +190,7 @@ internal static class RollupQuery
                 select respondent_id, count(*) as responses,
                     string_agg(line, '' order by item_id collate "C", value) as lines,
                     min(item_id collate "C") filter (where error = 1) as invalid_item,
-                    min(item_id collate "C") filter (where error = 2) as invalid_value{{respondentScores}}
+                    min(item_id collate "C") filter (where error = 2) as invalid_value
                 from answers
                 group by respondent_id
             ),
@@ -170,21 +200,39 @@ internal static class RollupQuery
                     encode(sha256(convert_to(
                         'compute_version=' || $4 || E'\n' || 'min_respondents=' || $3::text || E'\n'
                             || coalesce(string_agg('r=' || respondent_id::text || E'\n' || lines, '' order by respondent_id), ''),
-                        'UTF8')), 'hex') as input_hash,
-                    array[{{string.Join(", ", n)}}] as n,
-                    array[{{string.Join(", ", mean)}}]::float8[] as mean,
-                    array[{{string.Join(", ", sd)}}]::float8[] as sd,
-                    array[{{string.Join(", ", se)}}]::float8[] as se
+                        'UTF8')), 'hex') as input_hash
                 from per_respondent
+            ),
+            checked as materialized (
+                select t.respondents, t.responses,
+                       case when t.invalid_item is not null and (t.invalid_value is null or t.invalid_item <= t.invalid_value) then '{{MeasurementError.InvalidItemCode}}'
+                            when t.invalid_value is not null then '{{MeasurementError.InvalidValueCode}}' end as error_code,
+                       least(t.invalid_item, t.invalid_value) as error_item_id,
+                       t.input_hash,
+                       (select a.input_hash from weekly_aggregates a where a.team_id = $1 and a.week_start = $2) as stored_hash
+                from team t
             )
-            select t.respondents, t.responses,
-                   case when t.invalid_item is not null and (t.invalid_value is null or t.invalid_item <= t.invalid_value) then '{{MeasurementError.InvalidItemCode}}'
-                        when t.invalid_value is not null then '{{MeasurementError.InvalidValueCode}}' end as error_code,
-                   least(t.invalid_item, t.invalid_value) as error_item_id,
-                   t.input_hash,
-                   (select a.input_hash from weekly_aggregates a where a.team_id = $1 and a.week_start = $2) as stored_hash,
-                   t.n, t.mean, t.sd, t.se
-            from team t
+            select c.respondents, c.responses, c.error_code, c.error_item_id, c.input_hash, c.stored_hash, s.n, s.mean, s.sd, s.se
+            from checked c
+            left join lateral (
+                select array[{{string.Join(", ", n)}}] as n,
+                       array[{{string.Join(", ", mean)}}]::float8[] as mean,
+                       array[{{string.Join(", ", sd)}}]::float8[] as sd,
+                       array[{{string.Join(", ", se)}}]::float8[] as se
+                from (
+                    select r.respondent_id{{respondentScores}}
+                    from (
+                        select r.respondent_id, r.item_id, r.value, i.factor,
+                               case when i.direction = '{{higherIsLess}}' then 1 - (r.value::float8 - i.lo) / i.span
+                                    else (r.value::float8 - i.lo) / i.span end as score
+                        from measurement_responses r
+                        join items i on i.item_id = r.item_id
+                        where r.team_id = $1 and r.week_start = $2
+                    ) r
+                    group by r.respondent_id
+                ) per_respondent_scores
+                having $5 and c.error_code is null and ($6 or c.input_hash is distinct from c.stored_hash)
+            ) s on true
             """;
     }
 }

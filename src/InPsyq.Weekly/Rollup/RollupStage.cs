@@ -12,8 +12,8 @@ namespace InPsyq.Weekly.Rollup;
 /// statistics, indices and the anonymity rule — and skips the write when the stored input hash still matches.
 /// </summary>
 /// <remarks>
-/// Each team is one round trip (<see cref="RollupQuery"/>, a prepared statement) inside its own per-team budget, then,
-/// if the hash changed, one fenced upsert. The teams of an org run in the orchestrator's parallel window, so several
+/// Each team is one round trip (<see cref="RollupQuery"/>, a prepared statement that computes the statistics only when
+/// the hash changed or the run is forced) inside its own per-team budget, then, if so, one fenced upsert. The teams of an org run in the orchestrator's parallel window, so several
 /// Postgres backends compute at once. One org-wide statement in <see cref="BeginOrgAsync"/> was measured and rejected:
 /// 500 teams × 2,000 answers on 2 cores took ≈ 1.7 s for the org-wide statements alone against ≈ 1.0–1.4 s for the
 /// whole per-team stage (parallelism 3), because one backend does all the work of an org; it would also have put the
@@ -58,7 +58,7 @@ public sealed class RollupStage : IPipelineStage
     {
         public async Task<StageOutcome> RunTeamAsync(TeamRef team, CancellationToken cancellationToken)
         {
-            var rollup = await ComputeAsync(team, cancellationToken);
+            var rollup = await ComputeAsync(team, context.Force ? RollupStatistics.Always : RollupStatistics.WhenChanged, cancellationToken);
             if (rollup is null)
             {
                 return StageOutcome.Skip(StageReasons.NoData);
@@ -69,33 +69,35 @@ public sealed class RollupStage : IPipelineStage
                 throw new StageFailedException(error.Code, error.Message);
             }
 
-            if (!context.Force && rollup.StoredHash == rollup.InputHash)
+            // The query computed the statistics exactly when the run is forced or the stored hash differs.
+            if (rollup.Factors is not { } factors)
             {
                 return StageOutcome.Skip(StageReasons.HashMatch);
             }
 
-            await WriteAsync(team, rollup, cancellationToken);
+            await WriteAsync(team, rollup, factors, cancellationToken);
             return StageOutcome.Written();
         }
 
         public async Task<StagePlan> PlanTeamAsync(TeamRef team, CancellationToken cancellationToken)
         {
-            var rollup = await ComputeAsync(team, cancellationToken);
+            var rollup = await ComputeAsync(team, RollupStatistics.Never, cancellationToken);
             return rollup is null ? StagePlan.Skip(StageReasons.NoData)
                 : context.Force ? StagePlan.Run(StageReasons.Forced)
                 : rollup.StoredHash == rollup.InputHash ? StagePlan.Skip(StageReasons.HashMatch)
                 : StagePlan.Run(StageReasons.InputChanged);
         }
 
-        private Task<TeamRollup?> ComputeAsync(TeamRef team, CancellationToken cancellationToken) =>
-            RollupQuery.ComputeAsync(stage._dataSource, team.TeamId, context.Week, context.Org.MinRespondents, stage._computeVersion, cancellationToken);
+        private Task<TeamRollup?> ComputeAsync(TeamRef team, RollupStatistics statistics, CancellationToken cancellationToken) =>
+            RollupQuery.ComputeAsync(
+                stage._dataSource, team.TeamId, context.Week, context.Org.MinRespondents, stage._computeVersion, statistics, cancellationToken);
 
-        private async Task WriteAsync(TeamRef team, TeamRollup rollup, CancellationToken cancellationToken)
+        private async Task WriteAsync(TeamRef team, TeamRollup rollup, IReadOnlyDictionary<Factor, FactorStats> computed, CancellationToken cancellationToken)
         {
             // Anonymity: below min_respondents only the counts are stored. (Every factor of such a team is below the
             // minimum too, so the query returned none; the rule is stated here explicitly all the same.)
             var suppressed = rollup.Respondents < context.Org.MinRespondents;
-            var factors = suppressed ? new Dictionary<Factor, FactorStats>() : rollup.Factors;
+            var factors = suppressed ? new Dictionary<Factor, FactorStats>() : computed;
             var indices = suppressed
                 ? new Dictionary<string, IndexResult>()
                 : IndexCalculator.ComputeAll(factors).ToDictionary(index => WireName.Of(index.Key), index => index.Value);

@@ -12,7 +12,7 @@ public sealed class StageOneFreshness(NpgsqlDataSource dataSource)
 {
     public async Task<bool> HasChangedSinceStoredAsync(TeamRef team, IsoWeek week, int minRespondents, CancellationToken cancellationToken)
     {
-        var rollup = await RollupQuery.ComputeAsync(dataSource, team.TeamId, week, minRespondents, PipelineVersions.Compute, cancellationToken);
+        var rollup = await RollupQuery.ComputeAsync(dataSource, team.TeamId, week, minRespondents, PipelineVersions.Compute, RollupStatistics.Never, cancellationToken);
         return rollup is { StoredHash: not null } && rollup.StoredHash != rollup.InputHash;
     }
 }
