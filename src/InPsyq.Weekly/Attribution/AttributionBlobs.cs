@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
@@ -14,6 +15,19 @@ internal sealed class AttributionBlobs(BlobContainerClient container)
     public const string InputHashMetadataKey = "input_hash";
 
     public static string PathOf(Guid orgId, IsoWeek week, Guid teamId) => $"{orgId:D}/{week}/{teamId:D}.json";
+
+    /// <summary>Parses a name written by <see cref="PathOf"/>; any other name is not an attribution document.</summary>
+    public static bool TryParsePath(string name, out Guid teamId, out DateOnly week)
+    {
+        teamId = default;
+        week = default;
+        var parts = name.Split('/');
+        return parts.Length == 3
+            && Guid.TryParse(parts[0], out _)
+            && DateOnly.TryParseExact(parts[1], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out week)
+            && parts[2].EndsWith(".json", StringComparison.Ordinal)
+            && Guid.TryParse(parts[2][..^".json".Length], out teamId);
+    }
 
     /// <summary>The <c>input_hash</c> in the blob's metadata, or null when there is no blob.</summary>
     public async Task<string?> FindInputHashAsync(Guid orgId, IsoWeek week, Guid teamId, CancellationToken cancellationToken)

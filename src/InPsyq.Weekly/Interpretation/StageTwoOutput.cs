@@ -40,7 +40,7 @@ public sealed class StageTwoOutputReader(BlobStore blobs, NpgsqlDataSource dataS
             return null;
         }
 
-        var blob = blobs.Attribution.GetBlobClient(BlobName(orgId, teamId, week));
+        var blob = blobs.Attribution.GetBlobClient(AttributionBlobs.PathOf(orgId, week, teamId));
         BlobDownloadResult download;
         try
         {
@@ -51,7 +51,7 @@ public sealed class StageTwoOutputReader(BlobStore blobs, NpgsqlDataSource dataS
             return null;
         }
 
-        if (!download.Details.Metadata.TryGetValue("input_hash", out var hash) || seriesHashes.Any(seriesHash => seriesHash != hash))
+        if (!download.Details.Metadata.TryGetValue(AttributionBlobs.InputHashMetadataKey, out var hash) || seriesHashes.Any(seriesHash => seriesHash != hash))
         {
             return null;
         }
@@ -65,8 +65,6 @@ public sealed class StageTwoOutputReader(BlobStore blobs, NpgsqlDataSource dataS
         var document = download.Content.ToObjectFromJson<AttributionDocument>(WeeklyJson.Options)!;
         return new StageTwoOutput(document, hash, series, counts.Respondents, counts.SuppressedWeeks);
     }
-
-    public static string BlobName(Guid orgId, Guid teamId, IsoWeek week) => $"{orgId:D}/{week}/{teamId:D}.json";
 
     private async Task<(List<SeriesSummary> Series, List<string> Hashes)> ReadSeriesAsync(Guid teamId, IsoWeek week, CancellationToken cancellationToken)
     {

@@ -1,6 +1,6 @@
-using System.Globalization;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -77,7 +77,7 @@ public sealed class RetentionCleanupJob(
         var documents = new List<(BlobItem Blob, Guid TeamId, DateOnly Week)>();
         await foreach (var blob in blobs.Attribution.GetBlobsAsync(cancellationToken: cancellationToken))
         {
-            if (blob.Properties.LastModified < writtenBefore && TryParseName(blob.Name, out var teamId, out var week))
+            if (blob.Properties.LastModified < writtenBefore && AttributionBlobs.TryParsePath(blob.Name, out var teamId, out var week))
             {
                 documents.Add((blob, teamId, week));
             }
@@ -112,18 +112,5 @@ public sealed class RetentionCleanupJob(
         }
 
         return deleted;
-    }
-
-    /// <summary>Parses <c>{org_id}/{week_start}/{team_id}.json</c>; any other name is not an attribution document.</summary>
-    private static bool TryParseName(string name, out Guid teamId, out DateOnly week)
-    {
-        teamId = default;
-        week = default;
-        var parts = name.Split('/');
-        return parts.Length == 3
-            && Guid.TryParse(parts[0], out _)
-            && DateOnly.TryParseExact(parts[1], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out week)
-            && parts[2].EndsWith(".json", StringComparison.Ordinal)
-            && Guid.TryParse(parts[2][..^".json".Length], out teamId);
     }
 }

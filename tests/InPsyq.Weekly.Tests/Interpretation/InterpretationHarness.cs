@@ -1,5 +1,5 @@
 using Azure.Storage.Blobs.Models;
-using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Tests.Infrastructure;
@@ -51,7 +51,7 @@ internal sealed class InterpretationHarness(IntegrationFixture fixture)
     public async Task SeedAsync(TeamRef team, string hash, Guid? upstream = null, string? seriesHash = null)
     {
         var blob = fixture.BlobService.GetBlobContainerClient(fixture.AttributionContainer)
-            .GetBlobClient(StageTwoOutputReader.BlobName(team.OrgId, team.TeamId, Week));
+            .GetBlobClient(AttributionBlobs.PathOf(team.OrgId, Week, team.TeamId));
         await blob.UploadAsync(BinaryData.FromString(Serialize(Document(team.OrgId, team.TeamId, Week, hash, upstream))), new BlobUploadOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
