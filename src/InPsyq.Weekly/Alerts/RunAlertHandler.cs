@@ -57,7 +57,7 @@ internal sealed partial class RunAlertHandler(AlertService alerts, ILogger<RunAl
             groups.Add(AlertKinds.RunProblemGroup);
         }
 
-        if (request.IsWholeWeek && request.Mode == RunMode.Full && report.Status is RunStatus.Completed or RunStatus.Partial)
+        if (WeekCoverage.Counts(request, report.Status))
         {
             groups.Add(AlertKinds.WeekMissedGroup);
         }

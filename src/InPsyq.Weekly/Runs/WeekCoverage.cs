@@ -3,8 +3,8 @@ using InPsyq.Weekly.Weeks;
 namespace InPsyq.Weekly.Runs;
 
 /// <summary>
-/// When a week counts as run, and when it must have: shared by the <c>weekly_run</c> health check and the
-/// <c>missed-run-watch</c> job. A week counts as run when an unscoped, non-dry FULL run for it ended
+/// When a week counts as run, and when it must have: shared by the <c>weekly_run</c> health check, the
+/// <c>missed-run-watch</c> job and the recovery of <c>week_missed</c> alerts. A week counts as run when an unscoped, non-dry FULL run for it ended
 /// <c>completed</c> or <c>partial</c> (dry runs leave no <c>weekly_runs</c> row); it is due by its deadline,
 /// <c>WEEKLY_DEADLINE</c> after the end of the week.
 /// </summary>
@@ -12,6 +12,10 @@ public static class WeekCoverage
 {
     /// <summary>The SQL condition on a <c>weekly_runs</c> row that makes its week count as run.</summary>
     public const string CountingRun = "scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')";
+
+    /// <summary>The same rule for a run that just finished (<see cref="CountingRun"/> on its audit row).</summary>
+    public static bool Counts(RunRequest request, RunStatus status) =>
+        request.IsWholeWeek && request.Mode == RunMode.Full && !request.DryRun && status is RunStatus.Completed or RunStatus.Partial;
 
     public static DateTimeOffset DeadlineOf(IsoWeek week, TimeSpan deadline) => week.EndUtc + deadline;
 
