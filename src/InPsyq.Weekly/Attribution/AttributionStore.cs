@@ -93,12 +93,11 @@ internal sealed class AttributionStore(NpgsqlDataSource dataSource)
             aggregates, edges, teams, seriesHashes.ToDictionary(team => team.Key, team => (IReadOnlyList<string>)team.Value));
     }
 
-    /// <summary>Upserts the team's rows of every index in one fenced transaction.</summary>
+    /// <summary>Upserts the team's rows of every index in one fenced write.</summary>
     public static async Task WriteSeriesAsync(
         OrgStageContext context, Guid teamId, string inputHash, IReadOnlyList<TeamSeriesRow> rows, DateTimeOffset computedAt, CancellationToken cancellationToken)
     {
-        await using var transaction = await context.Fences.BeginAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
-        await using var upsert = transaction.CreateCommand("""
+        var upsert = Command("""
             insert into team_series (team_id, week_start, index_name, org_id, value, z, delta, trend, volatility, points,
                                      regime, stability, coverage_weeks, compute_version, input_hash, run_id, computed_at)
             select $1, $2, r.index_name, $3, r.value, r.z, r.delta, r.trend, r.volatility, r.points::jsonb,
@@ -112,9 +111,7 @@ internal sealed class AttributionStore(NpgsqlDataSource dataSource)
                 regime = excluded.regime, stability = excluded.stability, coverage_weeks = excluded.coverage_weeks,
                 compute_version = excluded.compute_version, input_hash = excluded.input_hash,
                 run_id = excluded.run_id, computed_at = excluded.computed_at
-            """);
-        AddValues(
-            upsert.Parameters,
+            """,
             teamId,
             context.Week.Monday,
             context.Org.OrgId,
@@ -132,35 +129,27 @@ internal sealed class AttributionStore(NpgsqlDataSource dataSource)
             rows.Select(row => WireName.Of(row.Regime)).ToArray(),
             rows.Select(row => WireName.Of(row.Stability)).ToArray(),
             rows.Select(row => row.CoverageWeeks).ToArray());
-        await upsert.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [upsert], cancellationToken);
     }
 
     /// <summary>A suppressed team-week: deletes its <c>team_series</c> rows and deactivates its interpretation, fenced.</summary>
     public static async Task DeleteSuppressedAsync(OrgStageContext context, Guid teamId, CancellationToken cancellationToken)
     {
-        await using var transaction = await context.Fences.BeginAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
-        await using var delete = transaction.CreateCommand("""
+        var delete = Command("""
             with deleted as (delete from team_series where team_id = $1 and week_start = $2)
             update weekly_interpretations set is_active = false where team_id = $1 and week_start = $2 and is_active
-            """);
-        AddValues(delete.Parameters, teamId, context.Week.Monday);
-        await delete.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            """, teamId, context.Week.Monday);
+        await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [delete], cancellationToken);
     }
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
-        AddValues(command.Parameters, values);
-        return command;
-    }
-
-    private static void AddValues(NpgsqlParameterCollection parameters, params object[] values)
-    {
         foreach (var value in values)
         {
-            parameters.Add(new NpgsqlParameter { Value = value });
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
+
+        return command;
     }
 }

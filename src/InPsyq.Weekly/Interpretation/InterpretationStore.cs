@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
 using Npgsql;
 using NpgsqlTypes;
@@ -32,20 +31,17 @@ public sealed class InterpretationStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// In <paramref name="transaction"/>: deactivates the active row of the team-week and inserts <paramref name="row"/>
-    /// as the new active one. Nothing is visible until the caller commits; a failure leaves the previous row active.
+    /// The unit of output of stage 3, for <see cref="Storage.LockFences.WriteAsync"/>: deactivates the active row of the
+    /// team-week and inserts <paramref name="row"/> as the new active one, in one transaction; a failure leaves the
+    /// previous row active.
     /// </summary>
-    public static async Task ReplaceActiveAsync(FencedTransaction transaction, InterpretationRow row, CancellationToken cancellationToken)
+    public static IReadOnlyList<NpgsqlBatchCommand> ReplaceActive(InterpretationRow row)
     {
-        await using (var deactivate = transaction.CreateCommand(
-            "update weekly_interpretations set is_active = false where team_id = $1 and week_start = $2 and is_active"))
-        {
-            deactivate.Parameters.Add(new() { Value = row.TeamId });
-            deactivate.Parameters.Add(new() { Value = row.Week.Monday });
-            await deactivate.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var deactivate = new NpgsqlBatchCommand("update weekly_interpretations set is_active = false where team_id = $1 and week_start = $2 and is_active");
+        deactivate.Parameters.Add(new() { Value = row.TeamId });
+        deactivate.Parameters.Add(new() { Value = row.Week.Monday });
 
-        await using var insert = transaction.CreateCommand("""
+        var insert = new NpgsqlBatchCommand("""
             insert into weekly_interpretations
                 (org_id, team_id, week_start, input_hash, model_id, prompt_version, sections, tokens_in, tokens_out, is_active, run_id)
             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, true, $10)
@@ -60,6 +56,6 @@ public sealed class InterpretationStore(NpgsqlDataSource dataSource)
         insert.Parameters.Add(new() { Value = row.TokensIn, NpgsqlDbType = NpgsqlDbType.Bigint });
         insert.Parameters.Add(new() { Value = row.TokensOut, NpgsqlDbType = NpgsqlDbType.Bigint });
         insert.Parameters.Add(new() { Value = row.RunId });
-        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return [deactivate, insert];
     }
 }

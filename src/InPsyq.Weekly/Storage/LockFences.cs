@@ -8,11 +8,14 @@ public sealed class LockLostException(string message) : Exception(message);
 
 /// <summary>
 /// Fencing for pipeline writes. Taking an org lock stamps <c>weekly_lock_fences</c> with the run id; every write
-/// transaction first reads its fence row <c>FOR SHARE</c>, so a run that lost its lock (and was overtaken by a new
-/// holder) cannot write, even if it has not noticed the loss yet.
+/// first calls <c>assert_lock_fence</c>, which reads that row <c>FOR SHARE</c>, so a run that lost its lock (and was
+/// overtaken by a new holder) cannot write, even if it has not noticed the loss yet.
 /// </summary>
 public sealed class LockFences(NpgsqlDataSource dataSource)
 {
+    /// <summary>The SQLSTATE <c>assert_lock_fence</c> raises when the fence names another run.</summary>
+    internal const string LockLostSqlState = "IQ409";
+
     public async Task TakeAsync(IsoWeek week, Guid orgId, Guid runId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
@@ -27,67 +30,50 @@ public sealed class LockFences(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Opens a transaction that holds a share lock on the fence row of (week, org) and has verified that it still
-    /// names <paramref name="runId"/>. Commit it to publish the unit's writes, dispose it to drop them.
+    /// Writes one unit of output: the fence check and then <paramref name="commands"/>, in order, as one batch, i.e. one
+    /// round trip and one implicit transaction. A lost fence (<see cref="LockLostException"/>), a failing command or a
+    /// cancellation before the batch is sent writes nothing.
     /// </summary>
-    public async Task<FencedTransaction> BeginAsync(IsoWeek week, Guid orgId, Guid runId, CancellationToken cancellationToken)
+    public async Task WriteAsync(IsoWeek week, Guid orgId, Guid runId, IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
     {
+        // A team that timed out or lost its lock publishes nothing.
         cancellationToken.ThrowIfCancellationRequested();
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Assertion(week, orgId, runId));
+        foreach (var command in commands)
         {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await EnsureFenceAsync(connection, transaction, week, orgId, runId, forShare: true, cancellationToken);
-            return new FencedTransaction(connection, transaction);
+            batch.BatchCommands.Add(command);
         }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+
+        await ExecuteAsync(batch, cancellationToken);
     }
 
     /// <summary>Verifies the fence before a write outside Postgres (a blob); throws <see cref="LockLostException"/> if overtaken.</summary>
     public async Task EnsureHeldAsync(IsoWeek week, Guid orgId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await EnsureFenceAsync(connection, null, week, orgId, runId, forShare: false, cancellationToken);
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Assertion(week, orgId, runId));
+        await ExecuteAsync(batch, cancellationToken);
     }
 
-    private static async Task EnsureFenceAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, IsoWeek week, Guid orgId, Guid runId, bool forShare, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand Assertion(IsoWeek week, Guid orgId, Guid runId)
     {
-        var sql = "select run_id from weekly_lock_fences where week_start = $1 and org_id = $2" + (forShare ? " for share" : string.Empty);
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new() { Value = week.Monday });
-        command.Parameters.Add(new() { Value = orgId });
-        var holder = await command.ExecuteScalarAsync(cancellationToken);
-        if (holder is not Guid fencedRun || fencedRun != runId)
+        var assertion = new NpgsqlBatchCommand("select assert_lock_fence($1, $2, $3)");
+        assertion.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = week.Monday });
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orgId });
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        return assertion;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        try
         {
-            throw new LockLostException($"Run {runId} no longer holds the lock of org {orgId} for week {week}.");
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
-    }
-}
-
-/// <summary>A transaction whose fence was verified; the unit of output of one team and stage.</summary>
-public sealed class FencedTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-{
-    public NpgsqlConnection Connection { get; } = connection;
-
-    public NpgsqlTransaction Transaction { get; } = transaction;
-
-    public NpgsqlCommand CreateCommand(string sql) => new(sql, Connection, Transaction);
-
-    /// <summary>Commits unless cancelled: a team that timed out or lost its lock publishes nothing.</summary>
-    public async Task CommitAsync(CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        await Transaction.CommitAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Transaction.DisposeAsync();
-        await Connection.DisposeAsync();
+        catch (PostgresException exception) when (exception.SqlState == LockLostSqlState)
+        {
+            throw new LockLostException(exception.MessageText);
+        }
     }
 }

@@ -47,13 +47,11 @@ public sealed class ScriptedStage(PipelineStage stage) : IPipelineStage
             try
             {
                 await owner.Script(team, cancellationToken);
-                await using var transaction = await context.Fences.BeginAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
-                await using var insert = transaction.CreateCommand("insert into scripted_writes (run_id, team_id, stage) values ($1, $2, $3)");
+                var insert = new NpgsqlBatchCommand("insert into scripted_writes (run_id, team_id, stage) values ($1, $2, $3)");
                 insert.Parameters.Add(new() { Value = context.RunId });
                 insert.Parameters.Add(new() { Value = team.TeamId });
                 insert.Parameters.Add(new() { Value = owner.Stage.ToWire() });
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [insert], cancellationToken);
                 return StageOutcome.Written();
             }
             finally

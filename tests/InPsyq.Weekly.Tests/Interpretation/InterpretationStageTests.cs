@@ -133,12 +133,8 @@ public sealed class InterpretationStageTests(IntegrationFixture fixture) : IClas
             ValidSections(), TokensIn: -1, TokensOut: 0, context.RunId);
 
         // The negative token count breaks weekly_interpretations_tokens_check on insert, after the deactivation ran.
-        await Assert.ThrowsAsync<PostgresException>(async () =>
-        {
-            await using var transaction = await context.Fences.BeginAsync(Week, org.OrgId, context.RunId, CancellationToken.None);
-            await InterpretationStore.ReplaceActiveAsync(transaction, row, CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-        });
+        await Assert.ThrowsAsync<PostgresException>(
+            () => context.Fences.WriteAsync(Week, org.OrgId, context.RunId, InterpretationStore.ReplaceActive(row), CancellationToken.None));
 
         Assert.Equal(previous, await _harness.ActiveAsync(team.TeamId));
         Assert.Equal(1, await _harness.RowCountAsync(team.TeamId));

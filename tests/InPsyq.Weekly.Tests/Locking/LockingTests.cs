@@ -121,16 +121,13 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         var org = Guid.NewGuid();
         var (oldRun, newRun) = (Guid.NewGuid(), Guid.NewGuid());
         await fences.TakeAsync(week, org, oldRun, CancellationToken.None);
-        await using (var transaction = await fences.BeginAsync(week, org, oldRun, CancellationToken.None))
-        {
-            await transaction.CommitAsync(CancellationToken.None);
-        }
+        await fences.WriteAsync(week, org, oldRun, [], CancellationToken.None);
 
         await fences.TakeAsync(week, org, newRun, CancellationToken.None);
 
-        await Assert.ThrowsAsync<LockLostException>(() => fences.BeginAsync(week, org, oldRun, CancellationToken.None));
+        await Assert.ThrowsAsync<LockLostException>(() => fences.WriteAsync(week, org, oldRun, [], CancellationToken.None));
         await Assert.ThrowsAsync<LockLostException>(() => fences.EnsureHeldAsync(week, org, oldRun, CancellationToken.None));
-        await using var current = await fences.BeginAsync(week, org, newRun, CancellationToken.None);
+        await fences.WriteAsync(week, org, newRun, [], CancellationToken.None);
     }
 
     [Fact]
