@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace InPsyq.Bench;
 
@@ -54,6 +55,20 @@ internal static class Measurement
         await sampler;
         return new Measured(wall, units, Math.Max(peak, Sample(process)));
     }
+
+    /// <summary>
+    /// The median repetition by wall time (the lower middle one of an even count), with the highest peak memory of all:
+    /// a shared machine makes single runs move by ±20 %, the median of interleaved repetitions much less.
+    /// </summary>
+    public static Measured Median(IReadOnlyList<Measured> repetitions)
+    {
+        var median = repetitions.OrderBy(repetition => repetition.Wall).ElementAt((repetitions.Count - 1) / 2);
+        return median with { PeakBytes = repetitions.Max(repetition => repetition.PeakBytes) };
+    }
+
+    /// <summary>The range of wall times, e.g. "0.81–0.87 s".</summary>
+    public static string Range(IReadOnlyList<Measured> repetitions) => string.Create(CultureInfo.InvariantCulture,
+        $"{repetitions.Min(repetition => repetition.Wall).TotalSeconds:F2}–{repetitions.Max(repetition => repetition.Wall).TotalSeconds:F2} s");
 
     /// <summary>Nearest-rank percentile of durations in milliseconds.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double p) =>

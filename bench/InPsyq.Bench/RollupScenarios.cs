@@ -74,6 +74,19 @@ internal sealed class RollupScenarios(IServiceProvider services, NpgsqlDataSourc
         return rows;
     }
 
+    /// <summary>Deletes what stage 1 wrote for the week, so that the next run writes the week again.</summary>
+    public async Task ResetAsync(CancellationToken cancellationToken)
+    {
+        await using (var delete = dataSource.CreateCommand("delete from weekly_aggregates where week_start = $1"))
+        {
+            delete.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = week.Monday });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var vacuum = dataSource.CreateCommand("vacuum weekly_aggregates");
+        await vacuum.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Rows of <c>weekly_aggregates</c> stamped with <paramref name="runId"/>: what that run wrote.</summary>
     public async Task<long> RowsWrittenByAsync(Guid runId, CancellationToken cancellationToken)
     {
