@@ -8,6 +8,7 @@ using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace InPsyq.Weekly.Tests.Locking;
 
@@ -128,6 +129,26 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         await Assert.ThrowsAsync<LockLostException>(() => fences.WriteAsync(week, org, oldRun, [], CancellationToken.None));
         await Assert.ThrowsAsync<LockLostException>(() => fences.EnsureHeldAsync(week, org, oldRun, CancellationToken.None));
         await fences.WriteAsync(week, org, newRun, [], CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_fenced_write_is_one_transaction_a_failing_statement_drops_the_statements_before_it()
+    {
+        var fences = fixture.CreateServices().GetRequiredService<LockFences>();
+        var week = RunnerHarness.LastWeek;
+        var (org, run, otherOrg) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await fences.TakeAsync(week, org, run, CancellationToken.None);
+        var insert = new NpgsqlBatchCommand("insert into weekly_lock_fences (week_start, org_id, run_id) values ($1, $2, $3)");
+        insert.Parameters.Add(new() { Value = week.Monday });
+        insert.Parameters.Add(new() { Value = otherOrg });
+        insert.Parameters.Add(new() { Value = run });
+
+        await Assert.ThrowsAsync<PostgresException>(
+            () => fences.WriteAsync(week, org, run, [insert, new NpgsqlBatchCommand("select 1 / 0")], CancellationToken.None));
+
+        await using var count = fixture.DataSource.CreateCommand("select count(*) from weekly_lock_fences where org_id = $1");
+        count.Parameters.Add(new() { Value = otherOrg });
+        Assert.Equal(0L, await count.ExecuteScalarAsync());
     }
 
     [Fact]
