@@ -1,4 +1,8 @@
+using System.Globalization;
+using Azure.Core;
+using Azure.Identity;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -35,16 +39,76 @@ public sealed class BlobStorageHealthCheck(BlobStore blobs) : IHealthCheck
     }
 }
 
-/// <summary><c>auth</c>: both secrets configured, long enough and different (never their values).</summary>
-public sealed class AuthHealthCheck(IOptions<SecretsOptions> secrets) : IHealthCheck
+/// <summary>
+/// <c>auth</c>: both secrets configured, long enough and different (never their values); and where a connection logs in
+/// with the managed identity instead of a secret — Postgres with Entra auth, blob storage by service URI, Azure OpenAI
+/// without a key — a token for its audience can be acquired (never shown).
+/// </summary>
+public sealed class AuthHealthCheck(
+    IOptions<SecretsOptions> secrets, IOptions<StorageOptions> storage, IOptions<LlmOptions> llm, TokenCredential credential) : IHealthCheck
 {
+    /// <summary>The token audience of Azure Storage.</summary>
+    internal const string StorageTokenScope = "https://storage.azure.com/.default";
+
+    /// <summary>The token audience of Azure OpenAI (the default of <c>AzureOpenAIClientOptions.Audience</c>).</summary>
+    internal const string OpenAITokenScope = "https://cognitiveservices.azure.com/.default";
+
     public string Name => "auth";
 
-    public Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {
         var failures = new SecretsOptionsValidator().Validate(null, secrets.Value);
-        return Task.FromResult(failures.Succeeded
-            ? HealthCheckResult.Healthy("Both internal secrets are configured, at least 32 characters long and different.")
-            : HealthCheckResult.Unhealthy(failures.FailureMessage ?? "The internal secrets are misconfigured."));
+        if (failures.Failed)
+        {
+            return HealthCheckResult.Unhealthy(failures.FailureMessage ?? "The internal secrets are misconfigured.");
+        }
+
+        var connections = IdentityConnections();
+        foreach (var (connection, scope) in connections)
+        {
+            try
+            {
+                await credential.GetTokenAsync(new TokenRequestContext([scope]), cancellationToken);
+            }
+            catch (AuthenticationFailedException exception)
+            {
+                return HealthCheckResult.Unhealthy(
+                    $"No managed-identity token for {connection} ({scope}): {FirstLine(exception.Message)}", "0", "identity_tokens");
+            }
+        }
+
+        var secretsMessage = "Both internal secrets are configured, at least 32 characters long and different.";
+        return connections.Count == 0
+            ? HealthCheckResult.Healthy(secretsMessage)
+            : HealthCheckResult.Healthy(
+                $"{secretsMessage} Managed-identity tokens acquired for {string.Join(", ", connections.Select(c => c.Connection))}.",
+                connections.Count.ToString(CultureInfo.InvariantCulture), "identity_tokens");
+    }
+
+    private List<(string Connection, string Scope)> IdentityConnections()
+    {
+        var connections = new List<(string Connection, string Scope)>();
+        if (storage.Value.PostgresUseEntraAuth)
+        {
+            connections.Add(("postgres", PostgresDataSourceFactory.EntraTokenScope));
+        }
+
+        if (string.IsNullOrEmpty(storage.Value.BlobConnectionString))
+        {
+            connections.Add(("blob_storage", StorageTokenScope));
+        }
+
+        if (llm.Value.UsesAzureOpenAI && string.IsNullOrEmpty(llm.Value.ApiKey))
+        {
+            connections.Add(("llm", OpenAITokenScope));
+        }
+
+        return connections;
+    }
+
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        return line.Length <= 300 ? line : line[..300] + "…";
     }
 }

@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Audit;
@@ -34,8 +36,11 @@ public static class WeeklyServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HostIdentity>();
-        services.TryAddSingleton(provider =>
-            PostgresDataSourceFactory.Create(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        // One managed-identity credential for every identity-based connection (Postgres with Entra auth, blob storage by
+        // service URI, Azure OpenAI without a key); it fetches nothing until a token is asked for.
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
+        services.TryAddSingleton(provider => PostgresDataSourceFactory.Create(
+            provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<TokenCredential>()));
         services.TryAddSingleton<BlobStore>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<TenantDirectory>();

@@ -3,7 +3,7 @@ using System.ClientModel.Primitives;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.AI.OpenAI;
-using Azure.Identity;
+using Azure.Core;
 using Microsoft.Extensions.Options;
 using OpenAI.Chat;
 using Polly.Timeout;
@@ -23,9 +23,9 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
     private readonly TimeProvider _time;
     private readonly Uri _endpoint;
     private readonly ApiKeyCredential? _key;
-    private readonly DefaultAzureCredential? _identity;
+    private readonly TokenCredential? _identity;
 
-    public AzureOpenAIChatClient(IHttpClientFactory httpClients, IOptions<LlmOptions> options, TimeProvider time)
+    public AzureOpenAIChatClient(IHttpClientFactory httpClients, IOptions<LlmOptions> options, TimeProvider time, TokenCredential credential)
     {
         _httpClients = httpClients;
         _options = options.Value;
@@ -33,7 +33,7 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
         _endpoint = _options.Endpoint ?? throw new InvalidOperationException("AZURE_OPENAI_ENDPOINT is not configured.");
         if (string.IsNullOrEmpty(_options.ApiKey))
         {
-            _identity = new DefaultAzureCredential();
+            _identity = credential;
         }
         else
         {

@@ -1,4 +1,4 @@
-using Azure.Identity;
+using Azure.Core;
 using Azure.Storage.Blobs;
 using InPsyq.Weekly.Configuration;
 using Microsoft.Extensions.Options;
@@ -8,7 +8,7 @@ namespace InPsyq.Weekly.Storage;
 /// <summary>The pipeline's blob containers: weekly locks and attribution documents.</summary>
 public sealed class BlobStore
 {
-    public BlobStore(IOptions<StorageOptions> storage, IOptions<LockOptions> locks)
+    public BlobStore(IOptions<StorageOptions> storage, IOptions<LockOptions> locks, TokenCredential credential)
     {
         var options = new BlobClientOptions();
         // Fail fast: the run endpoint answers 503 when storage is down instead of hanging in SDK retries.
@@ -19,7 +19,7 @@ public sealed class BlobStore
 
         var service = storage.Value.BlobConnectionString is { Length: > 0 } connectionString
             ? new BlobServiceClient(connectionString, options)
-            : new BlobServiceClient(storage.Value.BlobServiceUri, new DefaultAzureCredential(), options);
+            : new BlobServiceClient(storage.Value.BlobServiceUri, credential, options);
         Locks = service.GetBlobContainerClient(locks.Value.Container);
         Attribution = service.GetBlobContainerClient(storage.Value.AttributionContainer);
     }

@@ -1,5 +1,4 @@
 using Azure.Core;
-using Azure.Identity;
 using InPsyq.Weekly.Configuration;
 using Npgsql;
 
@@ -25,18 +24,17 @@ public static class PostgresDataSourceFactory
     internal static readonly TimeSpan TokenRetryInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The data source for <paramref name="options"/>. <paramref name="credential"/> defaults to
-    /// <see cref="DefaultAzureCredential"/>, which in Azure uses the managed identity named by <c>AZURE_CLIENT_ID</c>.
+    /// The data source for <paramref name="options"/>; <paramref name="credential"/> (in Azure the managed identity named
+    /// by <c>AZURE_CLIENT_ID</c>) is asked for tokens only with Entra auth.
     /// </summary>
-    public static NpgsqlDataSource Create(StorageOptions options, TokenCredential? credential = null)
+    public static NpgsqlDataSource Create(StorageOptions options, TokenCredential credential)
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
         if (options.PostgresUseEntraAuth)
         {
-            var tokens = credential ?? new DefaultAzureCredential();
             builder.UsePeriodicPasswordProvider(
-                (_, cancellationToken) => GetAccessTokenAsync(tokens, cancellationToken),
+                (_, cancellationToken) => GetAccessTokenAsync(credential, cancellationToken),
                 TokenRefreshInterval,
                 TokenRetryInterval);
         }
