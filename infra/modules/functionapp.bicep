@@ -196,6 +196,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Scheduled jobs and retention.
     JOBS_MAX_CONCURRENCY: '2'
     JOBS_SHUTDOWN_GRACE_SECONDS: '30'
+    JOBS_CANCEL_POLL_SECONDS: '5'
     JOB_RUN_REAPER_SCHEDULE: '0 */5 * * * *'
     JOB_MISSED_RUN_WATCH_SCHEDULE: '0 0 * * * *'
     JOB_RETENTION_CLEANUP_SCHEDULE: '0 0 3 * * *'

@@ -23,6 +23,10 @@ public static class ServerApp
 
     private static readonly string[] s_writeMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
 
+    private static readonly string[] s_postOnlyRoutes = [RunJobEndpoint.Route, CancelJobEndpoint.Route];
+
+    private static readonly string[] s_nonPostMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
+
     /// <summary>Defaults of a local installation; environment variables and settings override them.</summary>
     public static IReadOnlyDictionary<string, string?> LocalDefaults { get; } = new Dictionary<string, string?>
     {
@@ -80,11 +84,18 @@ public static class ServerApp
             endpoint.ListAsync(request, cancellationToken));
         api.MapPost(RunJobEndpoint.Route, (HttpRequest request, string id, RunJobEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.HandleAsync(request, id, cancellationToken));
+        api.MapPost(CancelJobEndpoint.Route, (HttpRequest request, string id, CancelJobEndpoint endpoint, CancellationToken cancellationToken) =>
+            endpoint.HandleAsync(request, id, cancellationToken));
 
-        // Other methods on the read-only routes get the contract's 405 body rather than the router's empty one.
+        // Other methods get the contract's 405 body rather than the router's empty one.
         foreach (var route in s_readOnlyRoutes)
         {
             api.MapMethods(route, s_writeMethods, () => Errors.MethodNotAllowed(HttpMethods.Get));
+        }
+
+        foreach (var route in s_postOnlyRoutes)
+        {
+            api.MapMethods(route, s_nonPostMethods, () => Errors.MethodNotAllowed(HttpMethods.Post));
         }
     }
 }

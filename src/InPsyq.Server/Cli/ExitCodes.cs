@@ -25,6 +25,7 @@ public static class ExitCodes
     {
         503 => DependencyUnavailable,
         409 when refusal.Code == "LOCKED" => Locked,
+        409 when refusal.Code == "JOB_NOT_RUNNING" => Failed,
         _ => InvalidInput,
     };
 

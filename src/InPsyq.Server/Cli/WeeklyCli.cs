@@ -11,7 +11,7 @@ namespace InPsyq.Server.Cli;
 
 /// <summary>
 /// The command line of the standalone host: <c>serve</c>, <c>migrate</c>, <c>seed-demo</c>, <c>run-weekly</c>,
-/// <c>backfill</c>, <c>summary</c>, <c>run-job</c>.
+/// <c>backfill</c>, <c>summary</c>, <c>run-job</c>, <c>cancel-job</c>, <c>locks</c>.
 /// Exit codes: 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.
 /// </summary>
 public static class WeeklyCli
@@ -27,6 +27,7 @@ public static class WeeklyCli
             BackfillCommand(),
             SummaryCommand(),
             RunJobCommand(),
+            CancelJobCommand(),
             LocksCommand(),
         };
 
@@ -201,12 +202,35 @@ public static class WeeklyCli
             var job = services.GetRequiredService<JobRegistry>().Find(parse.GetValue(id)!);
             if (job is null)
             {
-                return Refuse(new ApiError(404, "JOB_NOT_FOUND", "No job with this id exists.", "id"));
+                return Refuse(JobErrors.NotFound);
             }
 
             var result = await services.GetRequiredService<JobRunner>().RunAsync(job, JobTrigger.Manual, cancellationToken);
             Console.WriteLine(JsonSerializer.Serialize(result, WeeklyJson.Options));
             return ExitCodes.For(result);
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command CancelJobCommand()
+    {
+        var id = new Argument<string>("id") { Description = "The job whose running execution to cancel, on whichever host runs it." };
+        var command = new Command("cancel-job", "Cancel the running execution of a job, here or on another host; it is recorded cancelled.") { id };
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        {
+            var jobId = parse.GetValue(id)!;
+            if (services.GetRequiredService<JobRegistry>().Find(jobId) is null)
+            {
+                return Refuse(JobErrors.NotFound);
+            }
+
+            if (await services.GetRequiredService<JobRunner>().RequestCancelAsync(jobId, cancellationToken) is not { } executionId)
+            {
+                return Refuse(JobErrors.NotRunning);
+            }
+
+            Console.WriteLine(JsonSerializer.Serialize(new JobCancelAccepted(jobId, executionId), WeeklyJson.Options));
+            return ExitCodes.Completed;
         }, cancellationToken));
         return command;
     }

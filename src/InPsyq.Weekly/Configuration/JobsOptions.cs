@@ -11,6 +11,10 @@ public sealed class JobsOptions
     [ConfigurationKeyName("JOBS_SHUTDOWN_GRACE_SECONDS")]
     public double ShutdownGraceSeconds { get; set; } = 30;
 
+    /// <summary>How often a host running a job looks for a manual cancel requested on another host.</summary>
+    [ConfigurationKeyName("JOBS_CANCEL_POLL_SECONDS")]
+    public double CancelPollSeconds { get; set; } = 5;
+
     [ConfigurationKeyName("JOB_RUN_REAPER_SCHEDULE")]
     public string RunReaperSchedule { get; set; } = "0 */5 * * * *";
 
@@ -24,6 +28,8 @@ public sealed class JobsOptions
     public string DbMaintenanceSchedule { get; set; } = "0 0 4 * * 0";
 
     public TimeSpan ShutdownGrace => TimeSpan.FromSeconds(ShutdownGraceSeconds);
+
+    public TimeSpan CancelPollInterval => TimeSpan.FromSeconds(CancelPollSeconds);
 }
 
 /// <summary>How long <c>retention-cleanup</c> keeps history (alert rows follow <c>RETENTION_RUNS_DAYS</c>).</summary>

@@ -10,6 +10,7 @@ internal sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
         var failures = new List<string>();
         Settings.RequireRange(failures, "JOBS_MAX_CONCURRENCY", options.MaxConcurrency, 1, 16);
         Settings.RequirePositive(failures, "JOBS_SHUTDOWN_GRACE_SECONDS", options.ShutdownGraceSeconds);
+        Settings.RequirePositive(failures, "JOBS_CANCEL_POLL_SECONDS", options.CancelPollSeconds);
         // These jobs are Azure timers too, so only the 6-field form the Functions host parses is allowed.
         foreach (var (setting, schedule) in new[]
                  {

@@ -73,6 +73,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
         services.TryAddSingleton<JobsDiagEndpoint>();
         services.TryAddSingleton<RunJobEndpoint>();
+        services.TryAddSingleton<CancelJobEndpoint>();
         services.TryAddEnumerable(
         [
             ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),

@@ -10,6 +10,16 @@ public sealed class JobOverlapGuard(NpgsqlDataSource dataSource)
 {
     private const string KeyPrefix = "inpsyq-job:";
 
+    /// <summary>
+    /// SQL that is true while some session holds the lock of the job id in <paramref name="jobIdParameter"/> (a bigint
+    /// advisory key shows in <c>pg_locks</c> as its high half in classid, its low half in objid, objsubid 1).
+    /// </summary>
+    internal static string HeldAnywhereSql(string jobIdParameter) => $"""
+        exists (select 1 from pg_locks
+                where locktype = 'advisory' and granted and objsubid = 1
+                  and ((classid::bigint << 32) | objid::bigint) = hashtextextended('{KeyPrefix}' || {jobIdParameter}, 0))
+        """;
+
     /// <summary>The held lock, or null when another session holds it.</summary>
     public async Task<IAsyncDisposable?> TryAcquireAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -1,18 +1,24 @@
 using System.Collections.Concurrent;
+using InPsyq.Weekly.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace InPsyq.Weekly.Jobs;
 
 /// <summary>
 /// Runs jobs: one execution at a time per job id (here and across hosts), each attempt tracked in
 /// <c>scheduled_job_executions</c>, bounded by the job's timeout whether or not the handler honours its token,
-/// retried with exponential backoff and jitter, and cancelled (never "timed out") on shutdown or a manual cancel.
+/// retried with exponential backoff and jitter, and cancelled (never "timed out") on shutdown or a manual cancel, which
+/// may come from any host (<see cref="JobCancelRequests"/>, polled every <c>JOBS_CANCEL_POLL_SECONDS</c>).
 /// </summary>
 public sealed partial class JobRunner(
     JobRegistry registry,
     JobExecutionLog log,
     JobOverlapGuard overlapGuard,
+    JobCancelRequests cancelRequests,
     IJitterSource jitter,
+    IOptions<JobsOptions> options,
     TimeProvider time,
     ILogger<JobRunner> logger) : IDisposable
 {
@@ -37,7 +43,7 @@ public sealed partial class JobRunner(
             return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: the host is shutting down", TimeSpan.Zero, 0);
         }
 
-        using var running = new RunningJob(CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token));
+        using var running = new RunningJob(executionId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token));
         if (!_running.TryAdd(job.Id, running))
         {
             return await RefuseAsync(job, executionId, trigger, cancellationToken);
@@ -46,9 +52,22 @@ public sealed partial class JobRunner(
         try
         {
             await using var held = await overlapGuard.TryAcquireAsync(job.Id, running.Token);
-            return held is null
-                ? await RefuseAsync(job, executionId, trigger, running.Token)
-                : await RunAttemptsAsync(job, executionId, trigger, running.Token);
+            if (held is null)
+            {
+                return await RefuseAsync(job, executionId, trigger, running.Token);
+            }
+
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(running.Token);
+            var watch = WatchForCancelRequestAsync(job.Id, executionId, running, watching.Token);
+            try
+            {
+                return await RunAttemptsAsync(job, executionId, trigger, running.Token);
+            }
+            finally
+            {
+                await watching.CancelAsync();
+                await watch;
+            }
         }
         catch (OperationCanceledException) when (running.Token.IsCancellationRequested)
         {
@@ -61,7 +80,7 @@ public sealed partial class JobRunner(
         }
     }
 
-    /// <summary>Cancels the running execution of a job; its attempt is recorded <c>cancelled</c>.</summary>
+    /// <summary>Cancels the execution of a job running in this process; its attempt is recorded <c>cancelled</c>.</summary>
     public bool TryCancel(string jobId)
     {
         if (!_running.TryGetValue(jobId, out var running))
@@ -71,6 +90,23 @@ public sealed partial class JobRunner(
 
         running.Cancel();
         return true;
+    }
+
+    /// <summary>
+    /// Manual cancel of the job's running execution, on whichever host runs it: the request is recorded on its attempt
+    /// (the running host sees it within <c>JOBS_CANCEL_POLL_SECONDS</c>) and, when it runs here, takes effect at once.
+    /// Returns the execution's id, or null when the job is not running anywhere.
+    /// </summary>
+    public async Task<Guid?> RequestCancelAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var requested = await cancelRequests.RequestAsync(jobId, cancellationToken);
+        if (_running.TryGetValue(jobId, out var running))
+        {
+            running.Cancel();
+            return running.ExecutionId;
+        }
+
+        return requested;
     }
 
     /// <summary>
@@ -178,6 +214,36 @@ public sealed partial class JobRunner(
         }
     }
 
+    /// <summary>Polls for a manual cancel requested on any host until the execution ends.</summary>
+    private async Task WatchForCancelRequestAsync(string jobId, Guid executionId, RunningJob running, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CancelPollInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    if (await cancelRequests.IsRequestedAsync(executionId, cancellationToken))
+                    {
+                        LogCancelRequested(jobId, executionId);
+                        running.Cancel();
+                        return;
+                    }
+                }
+                catch (NpgsqlException e)
+                {
+                    // The job itself meets an unreachable database on its own; the watch just tries again.
+                    LogCancelPollFailed(jobId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The execution ended (or was cancelled otherwise).
+        }
+    }
+
     private async Task<JobResult> RefuseAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, CancellationToken cancellationToken)
     {
         var context = new JobContext(job.Id, executionId, 1, trigger);
@@ -206,8 +272,16 @@ public sealed partial class JobRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} job(s) still running after the shutdown grace period of {Grace}; cancelling them")]
     private partial void LogCancellingAtShutdown(int count, TimeSpan grace);
 
-    private sealed class RunningJob(CancellationTokenSource cancellation) : IDisposable
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} execution {ExecutionId}: manual cancel requested; cancelling")]
+    private partial void LogCancelRequested(string jobId, Guid executionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not look for a cancel request ({Error}); trying again")]
+    private partial void LogCancelPollFailed(string jobId, string error);
+
+    private sealed class RunningJob(Guid executionId, CancellationTokenSource cancellation) : IDisposable
     {
+        public Guid ExecutionId { get; } = executionId;
+
         public CancellationToken Token => cancellation.Token;
 
         public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

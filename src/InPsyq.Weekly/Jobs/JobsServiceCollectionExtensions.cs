@@ -13,6 +13,7 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton<JobRegistry>();
         services.TryAddSingleton<JobExecutionLog>();
         services.TryAddSingleton<JobOverlapGuard>();
+        services.TryAddSingleton<JobCancelRequests>();
         services.TryAddSingleton<JobRunner>();
         services.AddHostedService<JobRegistryStartup>();
         return services

@@ -1,5 +1,4 @@
 using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;
 using Microsoft.AspNetCore.Http;
 
@@ -23,13 +22,13 @@ public sealed class RunJobEndpoint(JobRegistry registry, JobRunner runner, Secre
 
         if (registry.Find(id) is not { } job)
         {
-            return JsonResponse.Error(new ApiError(404, "JOB_NOT_FOUND", "No job with this id exists.", "id"));
+            return JsonResponse.Error(JobErrors.NotFound);
         }
 
         var result = await runner.RunAsync(job, JobTrigger.Manual, cancellationToken);
         if (result.WasAlreadyRunning)
         {
-            return JsonResponse.Error(new ApiError(409, "JOB_RUNNING", "The job is running already; run it again once it has finished.", "id"));
+            return JsonResponse.Error(JobErrors.AlreadyRunning);
         }
 
         return new JsonResponse(result.Status is JobStatus.Succeeded or JobStatus.Skipped ? 200 : 500, result);

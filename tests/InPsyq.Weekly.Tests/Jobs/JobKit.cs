@@ -32,7 +32,9 @@ internal static class JobKit
         new(registry,
             services.GetRequiredService<JobExecutionLog>(),
             services.GetRequiredService<JobOverlapGuard>(),
+            services.GetRequiredService<JobCancelRequests>(),
             jitter ?? services.GetRequiredService<IJitterSource>(),
+            services.GetRequiredService<IOptions<Configuration.JobsOptions>>(),
             time,
             NullLogger<JobRunner>.Instance);
 
@@ -86,9 +88,15 @@ internal static class JobKit
     }
 
     /// <summary>POSTs <c>/api/internal/jobs/{id}/run</c> with the admin secret; returns the status and the JSON body.</summary>
-    public static async Task<(HttpStatusCode Status, JsonElement Body)> RunOverHttpAsync(RunningServer server, string jobId, string? secret = TestEnvironment.AdminSecret)
+    public static Task<(HttpStatusCode Status, JsonElement Body)> RunOverHttpAsync(RunningServer server, string jobId, string? secret = TestEnvironment.AdminSecret) =>
+        PostOverHttpAsync(server, $"/api/internal/jobs/{jobId}/run", secret);
+
+    public static Task<(HttpStatusCode Status, JsonElement Body)> CancelOverHttpAsync(RunningServer server, string jobId) =>
+        PostOverHttpAsync(server, $"/api/internal/jobs/{jobId}/cancel", TestEnvironment.AdminSecret);
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> PostOverHttpAsync(RunningServer server, string path, string? secret)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/internal/jobs/{jobId}/run");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
         if (secret is not null)
         {
             request.Headers.Add("X-ADMIN-SECRET", secret);

@@ -28,6 +28,8 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
     private const string Runs = "/api/internal/diag/weekly-runs";
     private const string Jobs = "/api/internal/diag/jobs";
     private const string Live = "/api/health/live";
+    private const string JobRun = "/api/internal/jobs/db-maintenance/run";
+    private const string JobCancel = "/api/internal/jobs/db-maintenance/cancel";
     private static readonly string s_wrongSecret = new('x', 48);
 
     /// <summary>
@@ -87,6 +89,16 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Jobs + "?limit=abc", "admin", null, 400, "INVALID_LIMIT" },
         { "GET", Jobs + "?limit=500", "admin", null, 400, "INVALID_LIMIT" },
         { "PUT", Jobs, "admin", "{}", 405, "METHOD_NOT_ALLOWED" },
+
+        // jobs/{id}/run and jobs/{id}/cancel (db-maintenance: weekly, so never running during the test)
+        { "POST", JobRun, "none", null, 401, "UNAUTHORIZED" },
+        { "POST", JobRun, "cron", null, 401, "UNAUTHORIZED" },
+        { "POST", "/api/internal/jobs/no-such-job/run", "admin", null, 404, "JOB_NOT_FOUND" },
+        { "GET", JobRun, "admin", null, 405, "METHOD_NOT_ALLOWED" },
+        { "POST", JobCancel, "wrong", null, 401, "UNAUTHORIZED" },
+        { "POST", "/api/internal/jobs/no-such-job/cancel", "admin", null, 404, "JOB_NOT_FOUND" },
+        { "POST", JobCancel, "admin", null, 409, "JOB_NOT_RUNNING" },
+        { "DELETE", JobCancel, "admin", null, 405, "METHOD_NOT_ALLOWED" },
 
         // health/live
         { "POST", Live, "none", "{}", 405, "METHOD_NOT_ALLOWED" },

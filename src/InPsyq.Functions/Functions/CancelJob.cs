@@ -1,0 +1,18 @@
+using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Jobs;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace InPsyq.Functions.Functions;
+
+/// <summary><c>POST /api/internal/jobs/{id}/cancel</c> (admin secret): cancels the job's running execution on any host.</summary>
+public sealed class CancelJob(CancelJobEndpoint endpoint)
+{
+    [Function(nameof(CancelJob))]
+    public Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = CancelJobEndpoint.Route)] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        endpoint.HandleAsync(request, id, cancellationToken).AsActionResultAsync();
+}
