@@ -23,7 +23,7 @@ public static class ServerApp
 
     private static readonly string[] s_writeMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
 
-    private static readonly string[] s_postOnlyRoutes = [RunJobEndpoint.Route, CancelJobEndpoint.Route];
+    private static readonly string[] s_postOnlyRoutes = [JobEndpoints.RunRoute, JobEndpoints.CancelRoute];
 
     private static readonly string[] s_nonPostMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
 
@@ -82,10 +82,10 @@ public static class ServerApp
             endpoint.GetAsync(request, runId, cancellationToken));
         api.MapGet(JobsDiagEndpoint.Route, (HttpRequest request, JobsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
             endpoint.ListAsync(request, cancellationToken));
-        api.MapPost(RunJobEndpoint.Route, (HttpRequest request, string id, RunJobEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.HandleAsync(request, id, cancellationToken));
-        api.MapPost(CancelJobEndpoint.Route, (HttpRequest request, string id, CancelJobEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.HandleAsync(request, id, cancellationToken));
+        api.MapPost(JobEndpoints.RunRoute, (HttpRequest request, string id, JobEndpoints endpoints, CancellationToken cancellationToken) =>
+            endpoints.RunAsync(request, id, cancellationToken));
+        api.MapPost(JobEndpoints.CancelRoute, (HttpRequest request, string id, JobEndpoints endpoints, CancellationToken cancellationToken) =>
+            endpoints.CancelAsync(request, id, cancellationToken));
 
         // Other methods get the contract's 405 body rather than the router's empty one.
         foreach (var route in s_readOnlyRoutes)

@@ -16,8 +16,8 @@ public class FunctionMetadataTests
     [InlineData(typeof(WeeklyHealth), nameof(WeeklyHealth.Run), WeeklyHealthEndpoint.Route)]
     [InlineData(typeof(WeeklyRunsDiag), nameof(WeeklyRunsDiag.List), WeeklyRunsDiagEndpoint.Route)]
     [InlineData(typeof(JobsDiag), nameof(JobsDiag.List), JobsDiagEndpoint.Route)]
-    [InlineData(typeof(RunJob), nameof(RunJob.Run), RunJobEndpoint.Route)]
-    [InlineData(typeof(CancelJob), nameof(CancelJob.Run), CancelJobEndpoint.Route)]
+    [InlineData(typeof(RunJob), nameof(RunJob.Run), JobEndpoints.RunRoute)]
+    [InlineData(typeof(CancelJob), nameof(CancelJob.Run), JobEndpoints.CancelRoute)]
     [InlineData(typeof(Live), nameof(Live.Run), LiveEndpoint.Route)]
     public void Http_functions_use_the_shared_routes(Type function, string method, string route)
     {

@@ -7,12 +7,12 @@ using Microsoft.Azure.Functions.Worker;
 namespace InPsyq.Functions.Functions;
 
 /// <summary><c>POST /api/internal/jobs/{id}/cancel</c> (admin secret): cancels the job's running execution on any host.</summary>
-public sealed class CancelJob(CancelJobEndpoint endpoint)
+public sealed class CancelJob(JobEndpoints endpoints)
 {
     [Function(nameof(CancelJob))]
     public Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = CancelJobEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = JobEndpoints.CancelRoute)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, id, cancellationToken).AsActionResultAsync();
+        endpoints.CancelAsync(request, id, cancellationToken).AsActionResultAsync();
 }

@@ -7,12 +7,12 @@ using Microsoft.Azure.Functions.Worker;
 namespace InPsyq.Functions.Functions;
 
 /// <summary><c>POST /api/internal/jobs/{id}/run</c> (admin secret): runs a job now and returns its result.</summary>
-public sealed class RunJob(RunJobEndpoint endpoint)
+public sealed class RunJob(JobEndpoints endpoints)
 {
     [Function(nameof(RunJob))]
     public Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = RunJobEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = JobEndpoints.RunRoute)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, id, cancellationToken).AsActionResultAsync();
+        endpoints.RunAsync(request, id, cancellationToken).AsActionResultAsync();
 }

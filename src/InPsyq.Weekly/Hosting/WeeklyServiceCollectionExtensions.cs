@@ -72,8 +72,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyHealthEndpoint>();
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
         services.TryAddSingleton<JobsDiagEndpoint>();
-        services.TryAddSingleton<RunJobEndpoint>();
-        services.TryAddSingleton<CancelJobEndpoint>();
+        services.TryAddSingleton<JobEndpoints>();
         services.TryAddEnumerable(
         [
             ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),
