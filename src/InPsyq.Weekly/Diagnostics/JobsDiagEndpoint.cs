@@ -27,7 +27,8 @@ public sealed class JobsDiagEndpoint(NpgsqlDataSource dataSource, SecretAuthenti
         }
 
         await using var command = dataSource.CreateCommand("""
-            select id, job_id, execution_id, attempt, trigger, status, started_at, completed_at, duration_ms, error, result, metrics, host
+            select id, job_id, execution_id, attempt, trigger, status, started_at, completed_at, duration_ms, error, result, metrics, host,
+                   cancel_requested_at
             from scheduled_job_executions
             where ($1::text is null or job_id = $1) and ($2::text is null or status = $2)
             order by started_at desc, id desc

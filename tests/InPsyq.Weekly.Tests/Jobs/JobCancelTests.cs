@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,13 @@ public sealed class JobCancelTests(IntegrationFixture fixture) : IClassFixture<I
         Assert.Equal("cancelled", result.GetProperty("status").GetString());
         Assert.Equal([("manual", "cancelled")], (await JobKit.AttemptsAsync(fixture.DataSource, "http-cancel")).Select(attempt => (attempt.Trigger, attempt.Status)));
         Assert.Equal(1L, await CancelStampsAsync("http-cancel"));
+
+        // The diagnostics show when the cancel was asked for.
+        using var diag = new HttpRequestMessage(HttpMethod.Get, "/api/internal/diag/jobs?job_id=http-cancel");
+        diag.Headers.Add("X-ADMIN-SECRET", TestEnvironment.AdminSecret);
+        using var listed = await server.Client.SendAsync(diag);
+        var execution = JsonDocument.Parse(await listed.Content.ReadAsStringAsync()).RootElement.GetProperty("executions")[0];
+        Assert.Equal(JsonValueKind.String, execution.GetProperty("cancel_requested_at").ValueKind);
     }
 
     [Fact]
