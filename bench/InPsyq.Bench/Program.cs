@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-// bench/run.sh runs this; see docs/performance.md. Options: --orgs --teams --respondents --items --parallelism
+// bench/run.sh runs this; see docs/performance.md. Options: --orgs --teams --respondents --items --weeks --parallelism
 // --llm-latency-ms --lock-cycles --repeat --out DIR.
 var options = Options.Parse(args);
 var postgres = Environment.GetEnvironmentVariable("POSTGRES_CONNECTION_STRING") ?? throw new InvalidOperationException("POSTGRES_CONNECTION_STRING is not set (source the env file of scripts/services.sh).");
@@ -19,7 +19,7 @@ using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
 var ct = cancellation.Token;
 
-var shape = new BenchTenantShape(options.Orgs, options.Teams, options.Respondents, options.Items, Weeks: 1);
+var shape = new BenchTenantShape(options.Orgs, options.Teams, options.Respondents, options.Items, options.Weeks);
 var week = IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-1);
 var latency = TimeSpan.FromMilliseconds(options.LlmLatencyMs);
 await using var database = await BenchDatabase.CreateAsync(postgres, ct);
@@ -178,7 +178,7 @@ internal static partial class Program
 }
 
 /// <summary>Command-line options: <c>--name value</c> pairs, all with defaults (the bench tenant).</summary>
-internal sealed record Options(int Orgs, int Teams, int Respondents, int Items, int Parallelism, int LlmLatencyMs, int LockCycles, int Repeat, string Out)
+internal sealed record Options(int Orgs, int Teams, int Respondents, int Items, int Weeks, int Parallelism, int LlmLatencyMs, int LockCycles, int Repeat, string Out)
 {
     public static Options Parse(string[] args)
     {
@@ -189,7 +189,7 @@ internal sealed record Options(int Orgs, int Teams, int Respondents, int Items, 
         }
 
         int Int(string name, int fallback) => values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-        return new Options(Int("orgs", 5), Int("teams", 100), Int("respondents", 20), Int("items", 100), Int("parallelism", 3),
+        return new Options(Int("orgs", 5), Int("teams", 100), Int("respondents", 20), Int("items", 100), Math.Max(1, Int("weeks", 1)), Int("parallelism", 3),
             Int("llm-latency-ms", 200), Int("lock-cycles", 1000), Math.Max(1, Int("repeat", 5)), values.GetValueOrDefault("out", "bench/results"));
     }
 }
