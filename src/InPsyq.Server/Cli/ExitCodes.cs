@@ -24,7 +24,7 @@ public static class ExitCodes
     public static int For(ApiError refusal) => refusal.Status switch
     {
         503 => DependencyUnavailable,
-        409 when refusal.Code == "LOCKED" => Locked,
+        409 when refusal.IsLocked => Locked,
         409 when refusal.Code == "JOB_NOT_RUNNING" => Failed,
         _ => InvalidInput,
     };

@@ -9,7 +9,7 @@ namespace InPsyq.Weekly.Jobs;
 
 /// <summary>
 /// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job. Completed → succeeded;
-/// partial or failed (or refused, e.g. a dependency down) → failed; locked → skipped. One attempt: a rerun is a
+/// partial or failed (or refused, e.g. a dependency down) → failed; locked (the week's lock, or every org's) → skipped. One attempt: a rerun is a
 /// person's decision (see docs/runbooks/WEEKLY_RUN.md). Its budget is the lock TTL, by which the run stops itself.
 /// </summary>
 public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit audit) : IJob
@@ -30,6 +30,12 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit au
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         var result = await weeklyRun.RunAsync(cancellationToken);
+        if (result.Refusal is { IsLocked: true } locked)
+        {
+            // A duplicate of a run in progress (an HTTP run, another host's timer): runs.md, not a failure.
+            return JobOutcome.Skipped($"LOCKED: {locked.Message}", new { Refused = locked.Code, locked.RunId, HolderRunId = locked.Holder?.RunId });
+        }
+
         if (result.Refusal is { } refusal)
         {
             return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code, refusal.RunId });

@@ -26,5 +26,12 @@ public sealed record ApiError(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Locking.LockHolder? Holder { get; init; }
 
+    /// <summary>The code of a run refused because another run holds its lock.</summary>
+    public const string LockedCode = "LOCKED";
+
+    /// <summary>Refused because another run holds the lock: a duplicate, not a failure.</summary>
+    [JsonIgnore]
+    public bool IsLocked => Code == LockedCode;
+
     public static ApiError BadRequest(string code, string message, string? field) => new(400, code, message, field);
 }

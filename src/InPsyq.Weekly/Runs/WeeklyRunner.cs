@@ -169,7 +169,7 @@ public sealed partial class WeeklyRunner(
     private ApiError Locked(Guid runId, LockHolder holder, DateTimeOffset now)
     {
         var untilExpiry = (int)Math.Ceiling((holder.ExpiresAt - now).TotalSeconds);
-        return new ApiError(409, "LOCKED", $"Another run ({holder.RunId}, {holder.Mode}, {holder.Scope}) holds the lock for this week and scope.", null)
+        return new ApiError(409, ApiError.LockedCode, $"Another run ({holder.RunId}, {holder.Mode}, {holder.Scope}) holds the lock for this week and scope.", null)
         {
             RunId = runId,
             Holder = holder,
