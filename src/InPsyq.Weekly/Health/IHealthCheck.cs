@@ -5,5 +5,8 @@ public interface IHealthCheck
 {
     string Name { get; }
 
+    /// <summary>What an answer missing at the check timeout means: unhealthy, unless the dependency is optional.</summary>
+    HealthStatus WhenUnanswered => HealthStatus.Unhealthy;
+
     Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken);
 }

@@ -6,13 +6,16 @@ namespace InPsyq.Weekly.Health;
 
 /// <summary>
 /// <c>llm</c>: with Azure OpenAI configured, the endpoint answers at all (any status below 500; a plain GET spends no
-/// tokens); otherwise degraded, because runs would fail or fall back. Offline mode is healthy and says so.
+/// tokens); otherwise, also when it does not answer within the check timeout, degraded, because runs would fail or fall
+/// back. Offline mode is healthy and says so.
 /// </summary>
 public sealed class LlmHealthCheck(IOptions<LlmOptions> options, IHttpClientFactory httpClients) : IHealthCheck
 {
     public const string HttpClientName = "llm-health";
 
     public string Name => "llm";
+
+    public HealthStatus WhenUnanswered => HealthStatus.Degraded;
 
     public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {

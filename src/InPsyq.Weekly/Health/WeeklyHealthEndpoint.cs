@@ -55,7 +55,7 @@ public sealed class WeeklyHealthEndpoint(
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            result = HealthCheckResult.Unhealthy($"No answer within {options.Value.CheckTimeoutSeconds} s.");
+            result = new HealthCheckResult(check.WhenUnanswered, null, null, $"No answer within {options.Value.CheckTimeoutSeconds} s.");
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

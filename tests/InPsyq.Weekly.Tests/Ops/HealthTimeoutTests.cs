@@ -65,6 +65,26 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
         Assert.DoesNotContain("hung-secret-password", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_hung_LLM_endpoint_only_degrades_health_within_the_timeout()
+    {
+        using var hung = new HungListener();
+        var (status, report, text, elapsed) = await CheckAsync(new()
+        {
+            ["AZURE_OPENAI_ENDPOINT"] = $"http://127.0.0.1:{hung.Port}/",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "gpt-test",
+            ["AZURE_OPENAI_API_KEY"] = "hung-llm-api-key-never-shown",
+        });
+
+        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(TimeoutSeconds + 1));
+        Assert.Equal(HealthStatus.Degraded, report.Checks["llm"].Status);
+        Assert.Contains("No answer within 2 s", report.Checks["llm"].Message, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, report.Checks["postgres"].Status);
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.Equal(503, status);
+        Assert.DoesNotContain("hung-llm-api-key-never-shown", text, StringComparison.Ordinal);
+    }
+
     private async Task<(int Status, HealthReport Report, string Text, TimeSpan Elapsed)> CheckAsync(Dictionary<string, string?> overrides)
     {
         overrides["HEALTH_CHECK_TIMEOUT_SECONDS"] = TimeoutSeconds.ToString(CultureInfo.InvariantCulture);
