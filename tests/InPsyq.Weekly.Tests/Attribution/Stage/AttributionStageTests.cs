@@ -274,6 +274,26 @@ public sealed class AttributionStageTests(AttributionStageFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task The_stored_aggregate_of_an_archived_team_is_kept_out_of_the_org_figures()
+    {
+        var (org, teams) = await fixture.Tenants.AddOrgAsync(4);
+        for (var i = 0; i < teams.Count; i++)
+        {
+            await fixture.Aggregates.WriteAsync(org, teams[i], Week, i < 3 ? 0.2 + (0.2 * i) : 0.95);
+        }
+
+        await fixture.Tenants.ArchiveAsync(teams[3]);
+        var run = await fixture.BeginAsync(org, teams[..3]);
+        Assert.All(await run.RunAllAsync(), outcome => Assert.True(outcome.Wrote));
+
+        // The same z as an org of the three active teams alone: the archived team's 0.95 moves neither mean nor sd.
+        var best = (await fixture.ReadDocumentAsync(org, teams[0]))!.Document;
+        Assert.Equal(-1, best["factors"]!["emotional_load"]!["z"]!.GetValue<double>(), Precision);
+        Assert.Equal(1, best["factors"]!["engagement"]!["z"]!.GetValue<double>(), Precision);
+        Assert.Null(await fixture.ReadDocumentAsync(org, teams[3]));
+    }
+
+    [Fact]
     public async Task Invalid_dependencies_are_noted_once_each_and_ignored()
     {
         var (orgA, a) = await fixture.Tenants.AddOrgAsync(3);
