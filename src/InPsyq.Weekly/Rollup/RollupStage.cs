@@ -99,9 +99,11 @@ public sealed class RollupStage : IPipelineStage
             // minimum too, so the query returned none; the rule is stated here explicitly all the same.)
             var suppressed = rollup.Respondents < context.Org.MinRespondents;
             var factors = suppressed ? new Dictionary<Factor, FactorStats>() : computed;
+            // An index with too few of its factors is stored as JSON null, its key kept (domain.md).
             var indices = suppressed
-                ? new Dictionary<string, IndexResult>()
-                : IndexCalculator.ComputeAll(factors).ToDictionary(index => WireName.Of(index.Key), index => index.Value);
+                ? new Dictionary<string, IndexResult?>()
+                : IndexCalculator.ComputeAll(factors).ToDictionary(
+                    index => WireName.Of(index.Key), index => index.Value.Value is null ? null : index.Value);
 
             var upsert = new NpgsqlBatchCommand(UpsertSql);
             upsert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = team.TeamId });
