@@ -29,6 +29,19 @@ public static class ExitCodes
         _ => InvalidInput,
     };
 
+    /// <summary>Several runs (a backfill): the most severe code, not the highest number, so a partial week cannot hide a failed one.</summary>
+    public static int Worst(IEnumerable<int> codes) => codes.DefaultIfEmpty(Completed).MaxBy(Severity);
+
+    private static int Severity(int code) => code switch
+    {
+        Completed => 0,
+        Partial => 1,
+        Locked => 2,
+        Failed => 3,
+        DependencyUnavailable => 4,
+        _ => 5,
+    };
+
     /// <summary>A job: succeeded or skipped → 0, refused because it is running → 3 (as a locked run), otherwise 1.</summary>
     public static int For(JobResult result) => result switch
     {

@@ -170,7 +170,7 @@ public static class WeeklyCli
                 ? Backfill.Between(current.AddWeeks(parse.GetValue(untilOffset) - weekCount + 1), current.AddWeeks(parse.GetValue(untilOffset)))
                 : Backfill.Between(first.Week, last!.Week);
             var results = await backfill.RunAsync(range, first, RunTrigger.Cli, new Progress<(int Done, int Total, RunResult Last)>(ProgressBar.Print), cancellationToken);
-            return results.Select(result => result.Refusal is { } refusal ? ExitCodes.For(refusal) : ExitCodes.For(result.Report!.Status)).DefaultIfEmpty(ExitCodes.Completed).Max();
+            return ExitCodes.Worst(results.Select(result => result.Refusal is { } refusal ? ExitCodes.For(refusal) : ExitCodes.For(result.Report!.Status)));
         }, cancellationToken));
         return command;
     }
