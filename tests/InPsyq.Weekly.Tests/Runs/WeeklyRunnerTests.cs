@@ -256,6 +256,31 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         Assert.DoesNotContain(harness.Rollup.Calls, call => call.OrgId == busyOrg);
     }
 
+    [Fact]
+    public async Task An_org_locked_at_first_is_tried_again_at_the_end_and_runs_once_it_is_free()
+    {
+        var harness = new RunnerHarness(fixture, new Dictionary<string, string?> { ["WEEKLY_TEAM_PARALLELISM"] = "3" });
+        var week = RunnerHarness.LastWeek.AddWeeks(-4);
+        var tenants = new TenantBuilder(fixture.DataSource);
+        var (busyOrg, _) = await tenants.AddOrgAsync(1); // the smaller id: processed first, found locked
+        var (freeOrg, _) = await tenants.AddOrgAsync(1);
+        var locks = harness.Services.GetRequiredService<WeeklyLockManager>();
+        var held = (await locks.TryAcquireAsync(LockKey.ForOrg(week, busyOrg), Holder(), CancellationToken.None)).Lock!;
+        harness.Rollup.Script = async (team, _) =>
+        {
+            if (team.OrgId == freeOrg)
+            {
+                await held.DisposeAsync(); // the scoped run holding busyOrg ends meanwhile
+            }
+        };
+
+        var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, week: week))).Report!;
+
+        Assert.Equal(RunStatus.Completed, report.Status);
+        Assert.All(report.Teams, team => Assert.Equal("succeeded", team.Status));
+        Assert.Equal([freeOrg, busyOrg], harness.Rollup.Calls.Select(call => call.OrgId).Where(org => org == freeOrg || org == busyOrg));
+    }
+
     private static LockHolder Holder() =>
         new(Guid.NewGuid(), "http", "FULL", "all", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5), "test-host");
 
