@@ -181,6 +181,28 @@ public sealed class AttributionStageTests(AttributionStageFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task A_unit_whose_blob_is_missing_is_not_done_and_is_written_again()
+    {
+        var (org, teams) = await fixture.Tenants.AddOrgAsync(3);
+        for (var i = 0; i < teams.Count; i++)
+        {
+            await fixture.Aggregates.WriteAsync(org, teams[i], Week, 0.2 + (0.1 * i));
+        }
+
+        await (await fixture.BeginAsync(org, teams)).RunAllAsync();
+        var lost = (await fixture.ReadDocumentAsync(org, teams[0]))!;
+        await fixture.Attribution.DeleteBlobAsync(lost.Name);
+
+        // The team_series rows still carry the hash; only both halves together make the unit done.
+        var rerun = await fixture.BeginAsync(org, teams);
+        var outcomes = await rerun.RunAllAsync();
+
+        Assert.True(outcomes[0].Wrote);
+        Assert.All(outcomes.Skip(1), outcome => Assert.Equal((StageStatus.Skipped, "hash_match"), (outcome.Status, outcome.Reason)));
+        Assert.Equal(lost.Document["input_hash"]!.GetValue<string>(), (await fixture.ReadDocumentAsync(org, teams[0]))!.Document["input_hash"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task An_unchanged_rerun_writes_nothing()
     {
         var (org, teams) = await fixture.Tenants.AddOrgAsync(3);
