@@ -25,7 +25,7 @@ public static class ExitCodes
     {
         503 => DependencyUnavailable,
         409 when refusal.IsLocked => Locked,
-        409 when refusal.Code == "JOB_NOT_RUNNING" => Failed,
+        409 when refusal.Code == JobErrors.NotRunning.Code => Failed,
         _ => InvalidInput,
     };
 

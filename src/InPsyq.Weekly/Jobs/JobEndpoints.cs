@@ -29,7 +29,7 @@ public sealed class JobEndpoints(JobRegistry registry, JobRunner runner, SecretA
             return JsonResponse.Error(refusal);
         }
 
-        var result = await runner.RunAsync(registry.Find(id)!, JobTrigger.Manual, cancellationToken);
+        var result = await runner.RunAsync(id, JobTrigger.Manual, cancellationToken);
         if (result.WasAlreadyRunning)
         {
             return JsonResponse.Error(JobErrors.AlreadyRunning);

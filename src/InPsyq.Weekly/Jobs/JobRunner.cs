@@ -80,18 +80,6 @@ public sealed partial class JobRunner(
         }
     }
 
-    /// <summary>Cancels the execution of a job running in this process; its attempt is recorded <c>cancelled</c>.</summary>
-    public bool TryCancel(string jobId)
-    {
-        if (!_running.TryGetValue(jobId, out var running))
-        {
-            return false;
-        }
-
-        running.Cancel();
-        return true;
-    }
-
     /// <summary>
     /// Manual cancel of the job's running execution, on whichever host runs it: the request is recorded on its attempt
     /// (the running host sees it within <c>JOBS_CANCEL_POLL_SECONDS</c>) and, when it runs here, takes effect at once.
@@ -100,7 +88,7 @@ public sealed partial class JobRunner(
     public async Task<Guid?> RequestCancelAsync(string jobId, CancellationToken cancellationToken)
     {
         var requested = await cancelRequests.RequestAsync(jobId, cancellationToken);
-        if (_running.TryGetValue(jobId, out var running))
+        if (_running.TryGetValue(jobId, out var running)) // it runs here: no need to wait for the poll
         {
             running.Cancel();
             return running.ExecutionId;

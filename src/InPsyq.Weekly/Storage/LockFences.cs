@@ -39,34 +39,16 @@ public sealed class LockFences(NpgsqlDataSource dataSource)
         // A team that timed out or lost its lock publishes nothing.
         cancellationToken.ThrowIfCancellationRequested();
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Assertion(week, orgId, runId));
+        var assertion = new NpgsqlBatchCommand("select assert_lock_fence($1, $2, $3)");
+        assertion.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = week.Monday });
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orgId });
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        batch.BatchCommands.Add(assertion);
         foreach (var command in commands)
         {
             batch.BatchCommands.Add(command);
         }
 
-        await ExecuteAsync(batch, cancellationToken);
-    }
-
-    /// <summary>Verifies the fence before a write outside Postgres (a blob); throws <see cref="LockLostException"/> if overtaken.</summary>
-    public async Task EnsureHeldAsync(IsoWeek week, Guid orgId, Guid runId, CancellationToken cancellationToken)
-    {
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Assertion(week, orgId, runId));
-        await ExecuteAsync(batch, cancellationToken);
-    }
-
-    private static NpgsqlBatchCommand Assertion(IsoWeek week, Guid orgId, Guid runId)
-    {
-        var assertion = new NpgsqlBatchCommand("select assert_lock_fence($1, $2, $3)");
-        assertion.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = week.Monday });
-        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orgId });
-        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
-        return assertion;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
-    {
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -76,4 +58,8 @@ public sealed class LockFences(NpgsqlDataSource dataSource)
             throw new LockLostException(exception.MessageText);
         }
     }
+
+    /// <summary>Verifies the fence before a write outside Postgres (a blob); throws <see cref="LockLostException"/> if overtaken.</summary>
+    public Task EnsureHeldAsync(IsoWeek week, Guid orgId, Guid runId, CancellationToken cancellationToken) =>
+        WriteAsync(week, orgId, runId, [], cancellationToken);
 }

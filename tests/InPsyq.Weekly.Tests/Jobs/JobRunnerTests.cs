@@ -160,13 +160,13 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
         var running = runner.RunAsync("cancel-me", JobTrigger.Manual, CancellationToken.None);
         await started.Task;
 
-        Assert.True(runner.TryCancel("cancel-me"));
+        Assert.NotNull(await runner.RequestCancelAsync("cancel-me", CancellationToken.None));
         _clock.Advance(TimeSpan.FromSeconds(1));
         var result = await running;
 
         Assert.Equal((JobStatus.Cancelled, 1), (result.Status, result.Attempt));
         Assert.Equal("cancelled", Assert.Single(await JobKit.AttemptsAsync(fixture.DataSource, "cancel-me")).Status);
-        Assert.False(runner.TryCancel("cancel-me"));
+        Assert.Null(await runner.RequestCancelAsync("cancel-me", CancellationToken.None));
     }
 
     [Fact]
