@@ -20,6 +20,8 @@ public sealed partial class JobScheduler(
     TimeProvider time,
     ILogger<JobScheduler> logger) : BackgroundService
 {
+    private static readonly TimeSpan s_armingTolerance = TimeSpan.FromMilliseconds(100);
+
     private readonly List<(DateTimeOffset Due, RegisteredJob Job)> _waiting = [];
     private TaskCompletionSource _wake = NewWake();
 
@@ -67,7 +69,14 @@ public sealed partial class JobScheduler(
             StartWaitingJobs();
             var delay = next.Count == 0 ? Timeout.InfiniteTimeSpan : next.Values.Min() - now;
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            await Task.WhenAny(Task.Delay(delay, time, sleep.Token), wake.Task);
+            var sleeping = Task.Delay(delay, time, sleep.Token);
+            // The timer counts from when it is armed, not from `now`: had the clock jumped in between (a paused
+            // process, a test clock), the wake would come late by the jump. Then look again instead of sleeping.
+            if (time.GetUtcNow() - now < s_armingTolerance)
+            {
+                await Task.WhenAny(sleeping, wake.Task);
+            }
+
             await sleep.CancelAsync();
             if (wake.Task.IsCompleted)
             {

@@ -9,7 +9,7 @@ namespace InPsyq.Weekly.Tests.Jobs;
 /// <summary>The seeds' scheduler behaviours on a fake clock, with real execution tracking.</summary>
 public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
-    private readonly FakeTimeProvider _clock = new(JobKit.Start);
+    private readonly JumpingClock _clock = new(JobKit.Start);
     private readonly ConcurrentQueue<(string JobId, DateTimeOffset At)> _starts = new();
 
     [Fact]
@@ -23,6 +23,19 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         await AdvanceAsync(TimeSpan.FromSeconds(30), () => _starts.Count == 2, "the 10:02 run started");
 
         Assert.Equal([At(10, 1, 0), At(10, 2, 0)], _starts.Select(start => start.At));
+    }
+
+    [Fact]
+    public async Task A_clock_jump_while_the_scheduler_arms_its_timer_does_not_delay_a_due_job()
+    {
+        var job = JobKit.Job("every-minute", Takes(TimeSpan.Zero), schedule: "0 * * * * *");
+        _clock.JumpBeforeNextTimer(TimeSpan.FromSeconds(35));
+        await using var scheduler = await StartAsync(job);
+
+        // No further advance: a timer armed after the jump, for the delay read before it, would wake at 10:01:35.
+        await JobKit.UntilAsync(() => _starts.Count == 1, "the 10:01 run started");
+
+        Assert.Equal(At(10, 1, 5), Assert.Single(_starts).At);
     }
 
     [Fact]
@@ -142,6 +155,24 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         // ExecuteAsync runs in the background: the clock may move only once the scheduler has read it.
         await JobKit.UntilAsync(() => logs.Entries.Any(entry => entry.Message.StartsWith("Job ", StringComparison.Ordinal)), "the scheduler listed its jobs");
         return new RunningScheduler(scheduler, runner, _clock, logs);
+    }
+
+    /// <summary>A fake clock that can jump forward just before the next timer is armed, as a paused process would.</summary>
+    private sealed class JumpingClock(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private long _jumpTicks;
+
+        public void JumpBeforeNextTimer(TimeSpan by) => Interlocked.Exchange(ref _jumpTicks, by.Ticks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (Interlocked.Exchange(ref _jumpTicks, 0) is var jump and > 0)
+            {
+                Advance(TimeSpan.FromTicks(jump));
+            }
+
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     private sealed class RunningScheduler(JobScheduler scheduler, JobRunner runner, FakeTimeProvider clock, CapturingLoggerProvider logs) : IAsyncDisposable
