@@ -195,7 +195,12 @@ step "done; TRX files in $RESULTS_DIR"
 trx_summarize "${TRX_FILES[@]}" >"$RESULTS_DIR/summary.txt"
 summary="$(<"$RESULTS_DIR/summary.txt")"
 ((TRX_UNREADABLE == 0)) || fail_step "$TRX_UNREADABLE TRX file(s) without counters"
-((TRX_FAILED == 0)) || fail_step "$TRX_FAILED test(s) failed"
+if ((TRX_FAILED > 0)); then
+  fail_step "$TRX_FAILED test(s) failed"
+  while IFS= read -r failed_test; do
+    FAILURES+=("$failed_test")
+  done < <(trx_failed_tests "${TRX_FILES[@]}")
+fi
 if ((TRX_TOTAL == 0)); then
   fail_step "no test ran"
 fi

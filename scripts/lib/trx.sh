@@ -60,3 +60,22 @@ trx_summarize() {
   done
   printf '%s passed, %s failed, %s skipped\n' "$TRX_PASSED" "$TRX_FAILED" "$TRX_SKIPPED"
 }
+
+# trx_failed_tests FILE...: prints one line per failed test, "name: the start of
+# its message", so a failure is named at the end of a long log. The attributes of
+# <UnitTestResult> are written on one line; the message may span many.
+trx_failed_tests() {
+  local file
+  for file in "$@"; do
+    tr '\r\n' '  ' <"$file" | awk '
+      BEGIN { RS = "<UnitTestResult " }
+      /^[^>]*outcome="(Failed|Error|Timeout|Aborted)"/ {
+        name = $0; sub(/^.*testName="/, "", name); sub(/".*$/, "", name)
+        message = ""
+        if (match($0, /<Message>[^<]*/)) { message = substr($0, RSTART + 9, RLENGTH - 9) }
+        gsub(/&quot;/, "\"", name); gsub(/&lt;/, "<", name); gsub(/&gt;/, ">", name); gsub(/&amp;/, "\\&", name)
+        gsub(/[[:space:]]+/, " ", message)
+        if (message == "") { print name } else { printf "%s: %s\n", name, substr(message, 1, 200) }
+      }'
+  done
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
@@ -28,7 +27,7 @@ internal static class BicepCli
     private static async Task<BicepBuild> BuildAsync(string relativePath)
     {
         var executable = await LocateAsync();
-        var (exitCode, stdout, stderr) = await RunAsync(executable, ["build", RepositoryFiles.PathOf(relativePath), "--stdout"]);
+        var (exitCode, stdout, stderr) = await RepositoryProcess.RunAsync(executable, ["build", RepositoryFiles.PathOf(relativePath), "--stdout"], s_timeout);
         return new BicepBuild(exitCode, stdout, stderr);
     }
 
@@ -42,7 +41,7 @@ internal static class BicepCli
         var executable = ExpectedPath();
         if (executable is null || !File.Exists(executable))
         {
-            var (exitCode, stdout, stderr) = await RunAsync("dotnet", ["restore", ToolProject, "-nologo"]);
+            var (exitCode, stdout, stderr) = await RepositoryProcess.RunAsync("dotnet", ["restore", ToolProject, "-nologo"], s_timeout);
             if (exitCode != 0)
             {
                 throw new InvalidOperationException($"dotnet restore tools/bicep/bicep.csproj failed ({exitCode}):\n{stdout}\n{stderr}");
@@ -68,36 +67,6 @@ internal static class BicepCli
         var packageFolders = JsonNode.Parse(File.ReadAllText(assets))?["packageFolders"]?.AsObject();
         var globalFolder = packageFolders?.Select(folder => folder.Key).FirstOrDefault();
         return globalFolder is null ? null : Path.Combine(globalFolder, PackageId, Version, "tools", "bicep");
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, string[] arguments)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryFiles.Root,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start.");
-        using var timeout = new CancellationTokenSource(s_timeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} ran longer than {s_timeout}.");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
 

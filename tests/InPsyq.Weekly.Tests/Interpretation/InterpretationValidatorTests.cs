@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Tests.Deployment;
 using static InPsyq.Weekly.Tests.Interpretation.InterpretationTestData;
 
 namespace InPsyq.Weekly.Tests.Interpretation;
@@ -202,7 +203,7 @@ public sealed class InterpretationValidatorTests
     [Fact]
     public void The_published_schema_file_is_the_embedded_one()
     {
-        var published = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "schemas", "interpretation.v1.json")))!.AsObject();
+        var published = JsonNode.Parse(File.ReadAllText(RepositoryFiles.PathOf("schemas/interpretation.v1.json")))!.AsObject();
         published.Remove("$schema");
         published.Remove("$id");
         published.Remove("title");
@@ -221,16 +222,5 @@ public sealed class InterpretationValidatorTests
         var violations = InterpretationValidator.Validate(sections, input);
 
         Assert.Contains(violations, violation => violation.Path == path && violation.Rule == rule);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !Directory.Exists(Path.Combine(directory.FullName, "schemas")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (with schemas/) was not found.");
     }
 }
