@@ -11,6 +11,8 @@ namespace InPsyq.Weekly.Jobs;
 /// <c>scheduled_job_executions</c>, bounded by the job's timeout whether or not the handler honours its token,
 /// retried with exponential backoff and jitter, and cancelled (never "timed out") on shutdown or a manual cancel, which
 /// may come from any host (<see cref="JobCancelRequests"/>, polled every <c>JOBS_CANCEL_POLL_SECONDS</c>).
+/// A handler the runner stopped waiting for but that has not returned still counts as running: no retry and no other
+/// execution of its job starts before it ends, so a job never overlaps itself even when its handler ignores the token.
 /// </summary>
 public sealed partial class JobRunner(
     JobRegistry registry,
@@ -43,15 +45,17 @@ public sealed partial class JobRunner(
             return new JobResult(job.Id, executionId, JobStatus.Cancelled, "CANCELLED: the host is shutting down", TimeSpan.Zero, 0);
         }
 
-        using var running = new RunningJob(executionId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token));
+        var running = new RunningJob(executionId, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token));
         if (!_running.TryAdd(job.Id, running))
         {
+            running.Dispose();
             return await RefuseAsync(job, executionId, trigger, cancellationToken);
         }
 
+        IAsyncDisposable? held = null;
         try
         {
-            await using var held = await overlapGuard.TryAcquireAsync(job.Id, running.Token);
+            held = await overlapGuard.TryAcquireAsync(job.Id, running.Token);
             if (held is null)
             {
                 return await RefuseAsync(job, executionId, trigger, running.Token);
@@ -61,7 +65,7 @@ public sealed partial class JobRunner(
             var watch = WatchForCancelRequestAsync(job.Id, executionId, running, watching.Token);
             try
             {
-                return await RunAttemptsAsync(job, executionId, trigger, running.Token);
+                return await RunAttemptsAsync(job, executionId, trigger, running);
             }
             finally
             {
@@ -75,10 +79,25 @@ public sealed partial class JobRunner(
         }
         finally
         {
-            _running.TryRemove(KeyValuePair.Create(job.Id, running));
-            running.Finished.TrySetResult();
+            if (running.Stray.IsCompleted)
+            {
+                await ReleaseAsync(job.Id, running, held);
+            }
+            else
+            {
+                running.Finished.TrySetResult();
+                LogStillRunning(job.Id, executionId);
+                _ = ReleaseAfterStrayAsync(job.Id, running, held);
+            }
         }
     }
+
+    /// <summary>
+    /// Completes when the execution no longer occupies its job: at once for one that ended, or when the handler of a
+    /// timed-out or cancelled attempt that ignored its token has finally returned.
+    /// </summary>
+    public Task WhenReleasedAsync(string jobId, Guid executionId) =>
+        _running.TryGetValue(jobId, out var running) && running.ExecutionId == executionId ? running.Released.Task : Task.CompletedTask;
 
     /// <summary>
     /// Manual cancel of the job's running execution, on whichever host runs it: the request is recorded on its attempt
@@ -121,13 +140,34 @@ public sealed partial class JobRunner(
 
     public void Dispose() => _shutdown.Dispose();
 
-    private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, CancellationToken cancellationToken)
+    private async Task ReleaseAfterStrayAsync(string jobId, RunningJob running, IAsyncDisposable? held)
     {
+        await running.Stray;
+        LogStrayEnded(jobId, running.ExecutionId);
+        await ReleaseAsync(jobId, running, held);
+    }
+
+    private async Task ReleaseAsync(string jobId, RunningJob running, IAsyncDisposable? held)
+    {
+        if (held is not null)
+        {
+            await held.DisposeAsync();
+        }
+
+        _running.TryRemove(KeyValuePair.Create(jobId, running));
+        running.Finished.TrySetResult();
+        running.Released.TrySetResult();
+        running.Dispose();
+    }
+
+    private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, RunningJob running)
+    {
+        var cancellationToken = running.Token;
         var retry = job.Definition.EffectiveRetry;
         for (var attempt = 1; ; attempt++)
         {
             var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry);
-            var result = await RunAttemptAsync(job.Definition, context, cancellationToken);
+            var result = await RunAttemptAsync(job.Definition, context, running);
             if (result.Status is not (JobStatus.Failed or JobStatus.TimedOut))
             {
                 return result;
@@ -151,6 +191,7 @@ public sealed partial class JobRunner(
             try
             {
                 await Task.Delay(delay, time, cancellationToken);
+                await running.Stray.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -159,11 +200,11 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task<JobResult> RunAttemptAsync(JobDefinition definition, JobContext context, CancellationToken cancellationToken)
+    private async Task<JobResult> RunAttemptAsync(JobDefinition definition, JobContext context, RunningJob running)
     {
-        var rowId = await log.StartAsync(context, cancellationToken);
+        var rowId = await log.StartAsync(context, running.Token);
         var started = time.GetTimestamp();
-        var (status, error, outcome) = await InvokeAsync(definition, context, cancellationToken);
+        var (status, error, outcome) = await InvokeAsync(definition, context, running);
         var duration = time.GetElapsedTime(started);
         await log.CompleteAsync(rowId, status, error, duration, outcome?.Data, outcome?.Metrics);
         LogAttempt(context.JobId, context.Attempt, context.Trigger.ToWire(), status.ToWire(), (long)duration.TotalMilliseconds, error);
@@ -171,8 +212,9 @@ public sealed partial class JobRunner(
     }
 
     private async Task<(JobStatus Status, string? Error, JobOutcome? Outcome)> InvokeAsync(
-        JobDefinition definition, JobContext context, CancellationToken cancellationToken)
+        JobDefinition definition, JobContext context, RunningJob running)
     {
+        var cancellationToken = running.Token;
         var timeout = definition.EffectiveTimeout;
         using var timer = new CancellationTokenSource(timeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
@@ -188,12 +230,12 @@ public sealed partial class JobRunner(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Observe(handler);
+            running.StopWaitingFor(handler);
             return (JobStatus.Cancelled, "CANCELLED: stopped by shutdown or a manual cancel", null);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
-            Observe(handler);
+            running.StopWaitingFor(handler);
             return (JobStatus.TimedOut, $"TIMED_OUT: no result within {timeout.TotalMilliseconds:0} ms", null);
         }
         catch (Exception e)
@@ -241,10 +283,6 @@ public sealed partial class JobRunner(
         return new JobResult(job.Id, executionId, JobStatus.Skipped, JobWire.AlreadyRunning, TimeSpan.Zero, 1);
     }
 
-    /// <summary>A handler the runner stopped waiting for may still fail later; its exception must not go unobserved.</summary>
-    private static void Observe(Task handler) =>
-        handler.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} ({Trigger}): {Status} in {DurationMs} ms {Error}")]
     private partial void LogAttempt(string jobId, int attempt, string trigger, string status, long durationMs, string? error);
 
@@ -266,15 +304,43 @@ public sealed partial class JobRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not look for a cancel request ({Error}); trying again")]
     private partial void LogCancelPollFailed(string jobId, string error);
 
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Job {JobId} execution {ExecutionId}: recorded, but its handler has not returned yet; the job stays occupied until it does")]
+    private partial void LogStillRunning(string jobId, Guid executionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} execution {ExecutionId}: its handler returned; the job is free")]
+    private partial void LogStrayEnded(string jobId, Guid executionId);
+
     private sealed class RunningJob(Guid executionId, CancellationTokenSource cancellation) : IDisposable
     {
         public Guid ExecutionId { get; } = executionId;
 
         public CancellationToken Token => cancellation.Token;
 
+        /// <summary>Set when the execution's result is recorded.</summary>
         public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Cancel() => cancellation.Cancel();
+        /// <summary>Set when the job is free again: the result is recorded and no handler of it still runs.</summary>
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The last handler the runner stopped waiting for; completes (never faults) when it returns.</summary>
+        public Task Stray { get; private set; } = Task.CompletedTask;
+
+        /// <summary>Keeps track of a handler left running at a timeout or cancel, observing any exception it ends with.</summary>
+        public void StopWaitingFor(Task handler) =>
+            Stray = handler.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
+        public void Cancel()
+        {
+            try
+            {
+                cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Released in the meantime: nothing left to cancel.
+            }
+        }
 
         public void Dispose() => cancellation.Dispose();
     }

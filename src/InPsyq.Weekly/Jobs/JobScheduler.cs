@@ -107,6 +107,7 @@ public sealed partial class JobScheduler(
             // Not the stopping token: a graceful stop lets running jobs finish within the grace period.
             var result = await runner.RunAsync(job, JobTrigger.Schedule, CancellationToken.None);
             LogFinished(job.Id, result.Status.ToWire(), result.Attempt, result.Error);
+            await runner.WhenReleasedAsync(job.Id, result.ExecutionId);
         }
         catch (Exception e)
         {

@@ -88,7 +88,9 @@ public sealed class JobCancelTests(IntegrationFixture fixture) : IClassFixture<I
         var first = runner.RunAsync("stale-cancel", JobTrigger.Schedule, CancellationToken.None);
         await started.Task;
         await runner.RequestCancelAsync("stale-cancel", CancellationToken.None);
-        Assert.Equal(JobStatus.Cancelled, (await first).Status);
+        var cancelled = await first;
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        await runner.WhenReleasedAsync("stale-cancel", cancelled.ExecutionId); // its handler returns on the token, a moment later
         Assert.Null(await runner.RequestCancelAsync("stale-cancel", CancellationToken.None));
 
         started = new TaskCompletionSource();

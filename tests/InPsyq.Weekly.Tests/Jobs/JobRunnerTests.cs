@@ -111,9 +111,15 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
     public async Task Timeouts_are_retried_and_a_later_success_ends_the_execution()
     {
         var calls = 0;
-        var job = JobKit.Job("slow-then-fine", (_, _) => Interlocked.Increment(ref calls) == 1
-            ? new TaskCompletionSource<JobOutcome?>().Task
-            : Task.FromResult<JobOutcome?>(JobOutcome.Succeeded()), timeout: TimeSpan.FromSeconds(2), retry: s_threeAttempts);
+        var job = JobKit.Job("slow-then-fine", async (_, token) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            }
+
+            return JobOutcome.Succeeded();
+        }, timeout: TimeSpan.FromSeconds(2), retry: s_threeAttempts);
         var running = JobKit.Runner(fixture, _clock, job).RunAsync("slow-then-fine", JobTrigger.Schedule, CancellationToken.None);
 
         await JobKit.AdvanceUntilAsync(_clock, TimeSpan.FromMilliseconds(250), () => running.IsCompleted, "the retry succeeds");
@@ -166,7 +172,9 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
 
         Assert.Equal((JobStatus.Cancelled, 1), (result.Status, result.Attempt));
         Assert.Equal("cancelled", Assert.Single(await JobKit.AttemptsAsync(fixture.DataSource, "cancel-me")).Status);
-        Assert.Null(await runner.RequestCancelAsync("cancel-me", CancellationToken.None));
+        // Its handler never returns, so the job stays occupied (no retry, no second execution can overlap it).
+        Assert.True(runner.IsRunning("cancel-me"));
+        Assert.Equal(result.ExecutionId, await runner.RequestCancelAsync("cancel-me", CancellationToken.None));
     }
 
     [Fact]

@@ -102,6 +102,33 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_job_waiting_for_the_slot_of_a_handler_that_ignored_its_timeout_starts_when_that_handler_returns()
+    {
+        using var handlerMayReturn = new ManualResetEventSlim();
+        var ignoresTimeout = JobKit.Job("a-ignores-its-timeout", (context, _) =>
+        {
+            _starts.Enqueue((context.JobId, _clock.GetUtcNow()));
+            handlerMayReturn.Wait(CancellationToken.None); // ignores its token on purpose
+            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
+        }, schedule: "0 1 10 * * *", timeout: TimeSpan.FromSeconds(10));
+        await using var scheduler = await StartAsync(maxConcurrency: 1, ignoresTimeout, JobKit.Job("b-waits", Takes(TimeSpan.Zero), schedule: "5 1 10 * * *"));
+
+        await AdvanceAsync(TimeSpan.FromSeconds(30), () => _starts.Count == 1, "the first job started at 10:01:00");
+        _clock.Advance(TimeSpan.FromSeconds(15));
+        await JobKit.UntilAsync(
+            async () => (await JobKit.AttemptsAsync(fixture.DataSource, "a-ignores-its-timeout")).Any(attempt => attempt.Status == "timed_out"),
+            "the first job timed out at 10:01:10");
+        await Task.Delay(200);
+        var startsWhileItsHandlerRuns = _starts.Count;
+        handlerMayReturn.Set();
+
+        // No clock advance: the handler's return itself frees the slot and wakes the scheduler.
+        await JobKit.UntilAsync(() => _starts.Count == 2, "the waiting job started");
+        Assert.Equal(1, startsWhileItsHandlerRuns);
+        Assert.Equal(("b-waits", At(10, 1, 15)), _starts.Last());
+    }
+
+    [Fact]
     public async Task On_start_weekly_run_fires_its_catch_up_once_when_no_run_exists_for_its_week()
     {
         var services = fixture.CreateServices(configure: s => s.AddSingleton<TimeProvider>(_clock));

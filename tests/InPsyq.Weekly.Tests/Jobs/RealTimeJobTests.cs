@@ -34,4 +34,67 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
         Assert.Equal("timed_out", attempt.Status);
         Assert.InRange(attempt.DurationMs!.Value, 15, 999);
     }
+
+    [Fact]
+    public async Task A_timed_out_handler_that_ignores_its_token_keeps_the_job_occupied_here_and_on_other_hosts_until_it_returns()
+    {
+        using var handlerMayReturn = new ManualResetEventSlim();
+        var calls = 0;
+        var job = JobKit.Job("stray", (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                handlerMayReturn.Wait(CancellationToken.None); // ignores its token on purpose
+            }
+
+            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
+        }, timeout: TimeSpan.FromMilliseconds(20));
+        var here = JobKit.Runner(fixture, TimeProvider.System, job);
+        var otherHost = JobKit.Runner(fixture, TimeProvider.System, job);
+
+        var timedOut = await here.RunAsync("stray", JobTrigger.Manual, CancellationToken.None);
+        var released = here.WhenReleasedAsync("stray", timedOut.ExecutionId);
+        var refusedHere = await here.RunAsync("stray", JobTrigger.Manual, CancellationToken.None);
+        var refusedThere = await otherHost.RunAsync("stray", JobTrigger.Schedule, CancellationToken.None);
+        Assert.False(released.IsCompleted);
+        Assert.True(here.IsRunning("stray"));
+
+        handlerMayReturn.Set();
+        await released.WaitAsync(TimeSpan.FromSeconds(10));
+        var afterwards = await otherHost.RunAsync("stray", JobTrigger.Schedule, CancellationToken.None);
+
+        Assert.Equal(JobStatus.TimedOut, timedOut.Status);
+        Assert.True(refusedHere.WasAlreadyRunning);
+        Assert.True(refusedThere.WasAlreadyRunning);
+        Assert.False(here.IsRunning("stray"));
+        Assert.Equal(JobStatus.Succeeded, afterwards.Status);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task A_retry_waits_for_the_handler_of_the_timed_out_attempt_to_return()
+    {
+        using var handlerMayReturn = new ManualResetEventSlim();
+        var calls = 0;
+        var job = JobKit.Job("stray-retry", (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                handlerMayReturn.Wait(CancellationToken.None); // ignores its token on purpose
+            }
+
+            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
+        }, timeout: TimeSpan.FromMilliseconds(20), retry: new RetryPolicy(2, TimeSpan.FromMilliseconds(10), 1, TimeSpan.FromMilliseconds(10), 0));
+        var runner = JobKit.Runner(fixture, TimeProvider.System, job);
+
+        var running = runner.RunAsync("stray-retry", JobTrigger.Manual, CancellationToken.None);
+        await JobKit.UntilAsync(async () => (await JobKit.AttemptsAsync(fixture.DataSource, "stray-retry")).Any(attempt => attempt.Status == "timed_out"), "attempt 1 timed out");
+        await Task.Delay(300);
+        var callsWhileTheFirstHandlerRuns = calls;
+        handlerMayReturn.Set();
+        var result = await running;
+
+        Assert.Equal(1, callsWhileTheFirstHandlerRuns);
+        Assert.Equal((JobStatus.Succeeded, 2), (result.Status, result.Attempt));
+    }
 }
