@@ -38,17 +38,8 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
     [Fact]
     public async Task A_timed_out_handler_that_ignores_its_token_keeps_the_job_occupied_here_and_on_other_hosts_until_it_returns()
     {
-        using var handlerMayReturn = new ManualResetEventSlim();
-        var calls = 0;
-        var job = JobKit.Job("stray", (_, _) =>
-        {
-            if (Interlocked.Increment(ref calls) == 1)
-            {
-                handlerMayReturn.Wait(CancellationToken.None); // ignores its token on purpose
-            }
-
-            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
-        }, timeout: TimeSpan.FromMilliseconds(20));
+        using var handler = new FirstCallIgnoresItsToken();
+        var job = JobKit.Job("stray", handler.HandleAsync, timeout: TimeSpan.FromMilliseconds(20));
         var here = JobKit.Runner(fixture, TimeProvider.System, job);
         var otherHost = JobKit.Runner(fixture, TimeProvider.System, job);
 
@@ -59,7 +50,7 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
         Assert.False(released.IsCompleted);
         Assert.True(here.IsRunning("stray"));
 
-        handlerMayReturn.Set();
+        handler.LetTheFirstCallReturn();
         await released.WaitAsync(TimeSpan.FromSeconds(10));
         var afterwards = await otherHost.RunAsync("stray", JobTrigger.Schedule, CancellationToken.None);
 
@@ -68,33 +59,47 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
         Assert.True(refusedThere.WasAlreadyRunning);
         Assert.False(here.IsRunning("stray"));
         Assert.Equal(JobStatus.Succeeded, afterwards.Status);
-        Assert.Equal(2, calls);
+        Assert.Equal(2, handler.Calls);
     }
 
     [Fact]
     public async Task A_retry_waits_for_the_handler_of_the_timed_out_attempt_to_return()
     {
-        using var handlerMayReturn = new ManualResetEventSlim();
-        var calls = 0;
-        var job = JobKit.Job("stray-retry", (_, _) =>
-        {
-            if (Interlocked.Increment(ref calls) == 1)
-            {
-                handlerMayReturn.Wait(CancellationToken.None); // ignores its token on purpose
-            }
-
-            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
-        }, timeout: TimeSpan.FromMilliseconds(20), retry: new RetryPolicy(2, TimeSpan.FromMilliseconds(10), 1, TimeSpan.FromMilliseconds(10), 0));
+        using var handler = new FirstCallIgnoresItsToken();
+        var job = JobKit.Job("stray-retry", handler.HandleAsync, timeout: TimeSpan.FromMilliseconds(20), retry: new RetryPolicy(2, TimeSpan.FromMilliseconds(10), 1, TimeSpan.FromMilliseconds(10), 0));
         var runner = JobKit.Runner(fixture, TimeProvider.System, job);
 
         var running = runner.RunAsync("stray-retry", JobTrigger.Manual, CancellationToken.None);
         await JobKit.UntilAsync(async () => (await JobKit.AttemptsAsync(fixture.DataSource, "stray-retry")).Any(attempt => attempt.Status == "timed_out"), "attempt 1 timed out");
         await Task.Delay(300);
-        var callsWhileTheFirstHandlerRuns = calls;
-        handlerMayReturn.Set();
+        var callsWhileTheFirstHandlerRuns = handler.Calls;
+        handler.LetTheFirstCallReturn();
         var result = await running;
 
         Assert.Equal(1, callsWhileTheFirstHandlerRuns);
         Assert.Equal((JobStatus.Succeeded, 2), (result.Status, result.Attempt));
+    }
+
+    /// <summary>A handler whose first call blocks until released, ignoring its token; later calls succeed at once.</summary>
+    private sealed class FirstCallIgnoresItsToken : IDisposable
+    {
+        private readonly ManualResetEventSlim _firstCallMayReturn = new();
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<JobOutcome?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                _firstCallMayReturn.Wait(CancellationToken.None);
+            }
+
+            return Task.FromResult<JobOutcome?>(JobOutcome.Succeeded());
+        }
+
+        public void LetTheFirstCallReturn() => _firstCallMayReturn.Set();
+
+        public void Dispose() => _firstCallMayReturn.Dispose();
     }
 }
