@@ -21,7 +21,7 @@ public sealed class LlmHealthCheck(IOptions<LlmOptions> options, IHttpClientFact
     {
         if (options.Value.Endpoint is not { } endpoint)
         {
-            return HealthCheckResult.Healthy("Offline interpreter: no AZURE_OPENAI_ENDPOINT is configured, so no LLM is called.", "offline-v1", "model");
+            return HealthCheckResult.Healthy("Offline interpreter: no AZURE_OPENAI_ENDPOINT is configured, so no LLM is called.", OfflineInterpreter.ModelId, "model");
         }
 
         try

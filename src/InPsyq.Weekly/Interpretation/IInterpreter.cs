@@ -11,7 +11,7 @@ public interface IInterpreter
     Task<InterpretationResult> InterpretAsync(InterpretationInput input, CancellationToken cancellationToken);
 }
 
-/// <param name="ModelId">The model actually used (an LLM call that fell back to offline reports <c>offline-v1</c>).</param>
+/// <param name="ModelId">The model actually used (an LLM call that fell back to offline reports <see cref="OfflineInterpreter.ModelId"/>).</param>
 /// <param name="Usage">Every token spent, repair calls included.</param>
 public sealed record InterpretationResult(JsonObject Sections, string ModelId, TokenUsage Usage, bool FellBackToOffline = false);
 

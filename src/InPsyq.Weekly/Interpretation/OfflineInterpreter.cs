@@ -8,12 +8,15 @@ namespace InPsyq.Weekly.Interpretation;
 /// <summary>
 /// Deterministic templates that pass <see cref="InterpretationValidator"/> for every input: the prose uses no digits,
 /// never names a team (a team's name could contain a number or a forbidden phrase), and every sentence has a
-/// bounded length, so the word limits hold whatever the input. Changing a template requires a new
-/// <see cref="Pipeline.PipelineVersions.Prompt"/>.
+/// bounded length, so the word limits hold whatever the input.
 /// </summary>
 public sealed class OfflineInterpreter : IInterpreter
 {
-    public const string ModelId = "offline-v1";
+    /// <summary>
+    /// The version of these templates. It is part of the interpretation input hash, so changing any wording requires a
+    /// new id: only then are the stored offline interpretations written again (a test pins the wording to the id).
+    /// </summary>
+    public const string ModelId = "offline-v2";
 
     private const int SolidGroup = 10;
 

@@ -1,5 +1,9 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Scoring;
 
 namespace InPsyq.Weekly.Tests.Interpretation;
@@ -35,6 +39,19 @@ public sealed class OfflineInterpreterTests
         var second = await _offline.InterpretAsync(InterpretationTestData.Input(), CancellationToken.None);
 
         Assert.Equal(first.Sections.ToJsonString(), second.Sections.ToJsonString());
+    }
+
+    [Fact]
+    public void The_wording_is_pinned_to_the_model_id_so_that_changing_it_rewrites_the_stored_interpretations()
+    {
+        var random = new Random(20251020);
+        var wording = string.Join('\n', Enumerable.Range(0, 300).Select(_ =>
+            JsonSerializer.Serialize(OfflineInterpreter.Interpret(RandomInput(random)), WeeklyJson.Options)));
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(wording)));
+
+        // The model id is part of the interpretation input hash; stored rows are written again only when it changes.
+        // Changed the wording on purpose? Give OfflineInterpreter.ModelId a new version and pin the new digest here.
+        Assert.Equal(("offline-v2", "c404437aab9931a301314c1d46cfd1256498e8d1bc8112d35fe77b53a370be4a"), (OfflineInterpreter.ModelId, digest));
     }
 
     [Fact]
