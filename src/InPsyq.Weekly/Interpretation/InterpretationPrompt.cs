@@ -3,7 +3,7 @@ using InPsyq.Weekly.Runs;
 
 namespace InPsyq.Weekly.Interpretation;
 
-/// <summary>The messages of the Azure OpenAI path. Changing any text here requires a new <see cref="Pipeline.PipelineVersions.Prompt"/>.</summary>
+/// <summary>The messages of the Azure OpenAI path. Changing any text here requires a new <see cref="Pipeline.PipelineVersions.Prompt"/> (a test pins the text to it).</summary>
 internal static class InterpretationPrompt
 {
     public const string System = """

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using InPsyq.Weekly.Attribution;
@@ -13,6 +15,9 @@ namespace InPsyq.Weekly.Tests.Interpretation;
 /// <summary>Inputs and outputs of stage 3 for tests: inputs with drivers and dependencies, and sections that pass every rule.</summary>
 internal static class InterpretationTestData
 {
+    /// <summary>The lowercase hex sha256 of a text: pins wording to its version in the version tests.</summary>
+    public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
     public static readonly IsoWeek Week = IsoWeek.FromMonday(new DateOnly(2025, 3, 10));
 
     public static readonly Guid Upstream = Guid.Parse("00000099-0000-4000-8000-000000000001");

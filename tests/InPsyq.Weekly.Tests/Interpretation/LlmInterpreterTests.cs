@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using InPsyq.Weekly.Interpretation;
+using InPsyq.Weekly.Pipeline;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NSubstitute;
@@ -12,6 +13,19 @@ namespace InPsyq.Weekly.Tests.Interpretation;
 public sealed class LlmInterpreterTests
 {
     private readonly ILlmChatClient _chat = Substitute.For<ILlmChatClient>();
+
+    [Fact]
+    public void The_prompt_is_pinned_to_its_version_so_that_changing_it_rewrites_the_stored_interpretations()
+    {
+        var prompt = string.Join("\n---\n",
+            InterpretationPrompt.System,
+            InterpretationPrompt.User(Input()),
+            InterpretationPrompt.Repair([new InterpretationViolation("executive_summary", "max_words", "95 words")]));
+
+        // The prompt version is part of the interpretation input hash, so a prompt change (or a change of the input
+        // JSON the model sees) writes every interpretation again only with a new PipelineVersions.Prompt; pin it here.
+        Assert.Equal(("prompt-v1", "21ae679c8e5fa4456382c9cb41b02d1b87f582897e28709d03f4bf4cd89dfc25"), (PipelineVersions.Prompt, Sha256Hex(prompt)));
+    }
 
     [Fact]
     public async Task Valid_output_is_returned_with_its_tokens()

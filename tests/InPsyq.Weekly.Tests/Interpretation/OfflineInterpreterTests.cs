@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Interpretation;
@@ -47,7 +45,7 @@ public sealed class OfflineInterpreterTests
         var random = new Random(20251020);
         var wording = string.Join('\n', Enumerable.Range(0, 300).Select(_ =>
             JsonSerializer.Serialize(OfflineInterpreter.Interpret(RandomInput(random)), WeeklyJson.Options)));
-        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(wording)));
+        var digest = InterpretationTestData.Sha256Hex(wording);
 
         // The model id is part of the interpretation input hash; stored rows are written again only when it changes.
         // Changed the wording on purpose? Give OfflineInterpreter.ModelId a new version and pin the new digest here.
