@@ -144,20 +144,33 @@ public sealed partial class JobRunner(
     {
         await running.Stray;
         LogStrayEnded(jobId, running.ExecutionId);
-        await ReleaseAsync(jobId, running, held);
+        try
+        {
+            await ReleaseAsync(jobId, running, held);
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits this release (the host may be stopping); a lock whose connection is gone is free anyway.
+            LogReleaseFailed(e, jobId, running.ExecutionId);
+        }
     }
 
     private async Task ReleaseAsync(string jobId, RunningJob running, IAsyncDisposable? held)
     {
-        if (held is not null)
+        try
         {
-            await held.DisposeAsync();
+            if (held is not null)
+            {
+                await held.DisposeAsync();
+            }
         }
-
-        _running.TryRemove(KeyValuePair.Create(jobId, running));
-        running.Finished.TrySetResult();
-        running.Released.TrySetResult();
-        running.Dispose();
+        finally
+        {
+            _running.TryRemove(KeyValuePair.Create(jobId, running));
+            running.Finished.TrySetResult();
+            running.Released.TrySetResult();
+            running.Dispose();
+        }
     }
 
     private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, RunningJob running)
@@ -310,6 +323,9 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} execution {ExecutionId}: its handler returned; the job is free")]
     private partial void LogStrayEnded(string jobId, Guid executionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} execution {ExecutionId}: releasing the job after its handler returned failed")]
+    private partial void LogReleaseFailed(Exception exception, string jobId, Guid executionId);
 
     private sealed class RunningJob(Guid executionId, CancellationTokenSource cancellation) : IDisposable
     {
