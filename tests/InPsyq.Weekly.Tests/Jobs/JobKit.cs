@@ -106,19 +106,6 @@ internal static class JobKit
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
-    /// <summary>Waits in real time (async continuations of a fake clock still run on the thread pool).</summary>
-    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var giveUp = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < giveUp, $"Timed out waiting until {what}.");
-            await Task.Delay(10);
-        }
-    }
-
     /// <summary>Advances the fake clock in small steps, letting continuations run, until the condition holds.</summary>
     public static async Task AdvanceUntilAsync(FakeTimeProvider time, TimeSpan step, Func<bool> condition, string what)
     {

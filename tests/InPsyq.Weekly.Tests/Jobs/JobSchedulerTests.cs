@@ -33,7 +33,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         await using var scheduler = await StartAsync(job);
 
         // No further advance: a timer armed after the jump, for the delay read before it, would wake at 10:01:35.
-        await JobKit.UntilAsync(() => _starts.Count == 1, "the 10:01 run started");
+        await Eventually.UntilAsync(() => _starts.Count == 1, "the 10:01 run started");
 
         Assert.Equal(At(10, 1, 5), Assert.Single(_starts).At);
     }
@@ -81,20 +81,20 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         await using var scheduler = await StartAsync(maxConcurrency: 2, Blocking("d-last", 55), Blocking("c-third", 50), Blocking("b-second", 45), Blocking("a-first", 40));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
-        await JobKit.UntilAsync(() => _starts.Count == 2, "two jobs started");
+        await Eventually.UntilAsync(() => _starts.Count == 2, "two jobs started");
         Assert.Equal(2, scheduler.Runner.RunningCount);
         await Task.Delay(100);
         Assert.Equal(["a-first", "b-second"], _starts.Select(start => start.JobId).Order());
 
         releases["b-second"].SetResult(JobOutcome.Succeeded());
-        await JobKit.UntilAsync(() => _starts.Count == 3, "the earliest waiting job started");
+        await Eventually.UntilAsync(() => _starts.Count == 3, "the earliest waiting job started");
         releases["a-first"].SetResult(JobOutcome.Succeeded());
-        await JobKit.UntilAsync(() => _starts.Count == 4, "the last waiting job started");
+        await Eventually.UntilAsync(() => _starts.Count == 4, "the last waiting job started");
         releases["c-third"].SetResult(JobOutcome.Succeeded());
         releases["d-last"].SetResult(JobOutcome.Succeeded());
 
         Assert.Equal(["c-third", "d-last"], _starts.Skip(2).Select(start => start.JobId));
-        await JobKit.UntilAsync(() => scheduler.Runner.RunningCount == 0, "every job finished");
+        await Eventually.UntilAsync(() => scheduler.Runner.RunningCount == 0, "every job finished");
         foreach (var id in releases.Keys)
         {
             Assert.Equal("succeeded", Assert.Single(await JobKit.AttemptsAsync(fixture.DataSource, id)).Status);
@@ -115,7 +115,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
 
         await AdvanceAsync(TimeSpan.FromSeconds(30), () => _starts.Count == 1, "the first job started at 10:01:00");
         _clock.Advance(TimeSpan.FromSeconds(15));
-        await JobKit.UntilAsync(
+        await Eventually.UntilAsync(
             async () => (await JobKit.AttemptsAsync(fixture.DataSource, "a-ignores-its-timeout")).Any(attempt => attempt.Status == "timed_out"),
             "the first job timed out at 10:01:10");
         await Task.Delay(200);
@@ -123,7 +123,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         handlerMayReturn.Set();
 
         // No clock advance: the handler's return itself frees the slot and wakes the scheduler.
-        await JobKit.UntilAsync(() => _starts.Count == 2, "the waiting job started");
+        await Eventually.UntilAsync(() => _starts.Count == 2, "the waiting job started");
         Assert.Equal(1, startsWhileItsHandlerRuns);
         Assert.Equal(("b-waits", At(10, 1, 15)), _starts.Last());
     }
@@ -136,7 +136,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
 
         await using (var first = await StartAsync(services, registry))
         {
-            await JobKit.UntilAsync(
+            await Eventually.UntilAsync(
                 async () => first.Runner.RunningCount == 0 && (await JobKit.AttemptsAsync(fixture.DataSource, WeeklyRunJob.Id)).Count == 1,
                 "the catch-up finished");
         }
@@ -155,7 +155,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
     private async Task AdvanceAsync(TimeSpan by, Func<bool> until, string what)
     {
         _clock.Advance(by);
-        await JobKit.UntilAsync(until, what);
+        await Eventually.UntilAsync(until, what);
         await Task.Delay(50);
     }
 
@@ -180,7 +180,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
         var scheduler = JobKit.Scheduler(services, registry, runner, _clock, logs, maxConcurrency);
         await scheduler.StartAsync(CancellationToken.None);
         // ExecuteAsync runs in the background: the clock may move only once the scheduler has read it.
-        await JobKit.UntilAsync(() => logs.Entries.Any(entry => entry.Message.StartsWith("Job ", StringComparison.Ordinal)), "the scheduler listed its jobs");
+        await Eventually.UntilAsync(() => logs.Entries.Any(entry => entry.Message.StartsWith("Job ", StringComparison.Ordinal)), "the scheduler listed its jobs");
         return new RunningScheduler(scheduler, runner, _clock, logs);
     }
 

@@ -70,7 +70,7 @@ public sealed class RealTimeJobTests(IntegrationFixture fixture) : IClassFixture
         var runner = JobKit.Runner(fixture, TimeProvider.System, job);
 
         var running = runner.RunAsync("stray-retry", JobTrigger.Manual, CancellationToken.None);
-        await JobKit.UntilAsync(async () => (await JobKit.AttemptsAsync(fixture.DataSource, "stray-retry")).Any(attempt => attempt.Status == "timed_out"), "attempt 1 timed out");
+        await Eventually.UntilAsync(async () => (await JobKit.AttemptsAsync(fixture.DataSource, "stray-retry")).Any(attempt => attempt.Status == "timed_out"), "attempt 1 timed out");
         await Task.Delay(300);
         var callsWhileTheFirstHandlerRuns = handler.Calls;
         handler.LetTheFirstCallReturn();

@@ -120,7 +120,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(10);
 
         var run = harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org, week: week));
-        await WaitUntilAsync(() => Task.FromResult(!harness.Rollup.Calls.IsEmpty));
+        await Eventually.UntilAsync(() => !harness.Rollup.Calls.IsEmpty, "the rollup was called", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(20));
         var lockBlob = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(LockKey.ForOrg(week, org).BlobName);
         await lockBlob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
         var brokenAt = DateTimeOffset.UtcNow;
@@ -194,15 +194,5 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         Assert.Equal(Azure.Storage.Blobs.Models.LeaseDurationType.Fixed, properties.LeaseDuration);
         Assert.Null(await locks.FindHolderAsync(key, CancellationToken.None));
         Assert.True((await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None)).Acquired);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, "condition not met within 20 s");
-            await Task.Delay(20);
-        }
     }
 }

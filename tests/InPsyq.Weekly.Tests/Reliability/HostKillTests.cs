@@ -37,12 +37,7 @@ public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<In
         using var trigger = new HttpRequestMessage(HttpMethod.Post, "/api/internal/run-weekly") { Content = new StringContent("{\"mode\":\"FULL\"}", Encoding.UTF8, "application/json") };
         trigger.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
         var pending = host.Client.SendAsync(trigger);
-        var waited = Stopwatch.StartNew();
-        while (llm.Requests.Count < 2)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the run never reached stage 3");
-            await Task.Delay(50);
-        }
+        await Eventually.UntilAsync(() => llm.Requests.Count >= 2, "the run reached stage 3", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
 
         host.Kill();
         var killedAt = Stopwatch.StartNew();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Runs;
@@ -52,12 +51,8 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
             llm.Default = llm.Default with { Delay = TimeSpan.FromMilliseconds(400) };
             var requestsBefore = llm.Requests.Count;
             var run = RunAsync(services);
-            var waited = Stopwatch.StartNew();
-            while (llm.Requests.Count < requestsBefore + 2)
-            {
-                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the run never reached stage 3");
-                await Task.Delay(50);
-            }
+            await Eventually.UntilAsync(
+                () => llm.Requests.Count >= requestsBefore + 2, "the run reached stage 3", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
 
             await postgres.StopAsync();
             var cut = await run.WaitAsync(TimeSpan.FromSeconds(60));
