@@ -38,10 +38,7 @@ shopt -u nullglob
 
 # The runbooks read JSON answers with jq, as an operator would; a fresh Debian may not have it.
 if ! command -v jq >/dev/null 2>&1; then
-  [[ $EUID -eq 0 ]] || die "jq is not installed and only root can install it: apt-get install jq"
-  log "jq is not installed: apt-get install jq"
-  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 || die "apt-get update failed; cannot install jq"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends jq >/dev/null 2>&1 || die "apt-get install jq failed"
+  apt_install "${TMPDIR:-/tmp}/inpsyq-apt-jq.log" jq
 fi
 
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/inpsyq-runbooks.XXXXXX")"

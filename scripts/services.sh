@@ -91,20 +91,8 @@ have_pg_binaries() {
 # "main" cluster from starting; either way we never use or touch that cluster.)
 ensure_pg_installed() {
   have_pg_binaries && return 0
-  [[ $EUID -eq 0 ]] || die "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and only root can install it: apt-get install postgresql"
-  local apt_log="$STATE_DIR/apt-postgresql.log"
-  log "PostgreSQL is not installed: apt-get install postgresql (log: $apt_log)"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get update -q >"$apt_log" 2>&1; then
-    log_tail "$apt_log"
-    die "apt-get update failed; cannot install PostgreSQL"
-  fi
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      postgresql >>"$apt_log" 2>&1; then
-    log_tail "$apt_log"
-    die "apt-get install postgresql failed"
-  fi
-  have_pg_binaries || die "apt-get install postgresql succeeded but /usr/lib/postgresql/*/bin/initdb is still missing"
+  apt_install "$STATE_DIR/apt-postgresql.log" postgresql
+  have_pg_binaries || die "the postgresql package is installed but /usr/lib/postgresql/*/bin/initdb is still missing"
   log "PostgreSQL installed"
 }
 

@@ -4,12 +4,11 @@
 # through .ci/run):
 #   1. starts the local services (scripts/services.sh) and sources their env
 #   2. whitespace style check (dotnet format whitespace --verify-no-changes)
-#   3. restores the Azure Functions adapter, or skips it with one loud line when
-#      the NuGet sources do not serve the Azure Functions worker packages
-#   4. builds (Release) the server, the benchmarks and every test project
-#   5. installs chromium when /usr/bin/chromium is missing (status-page test),
+#   3. builds (Release) the server, the Azure Functions app, the benchmarks and
+#      every test project; a failed restore or build of any of them is a failure
+#   4. installs chromium when /usr/bin/chromium is missing (status-page test),
 #      then runs every test project (all of them, even after a failure), writing TRX
-#   6. runs scripts/check-runbooks.sh when it exists
+#   5. runs scripts/check-runbooks.sh
 # The last line printed is always "N passed, N failed, N skipped" (summed over
 # the TRX files). Exits 1 when any step failed, any test failed, a test
 # project produced no TRX, or no test ran at all.
@@ -28,8 +27,6 @@ SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$SCRIPTS_DIR/lib/common.sh"
 # shellcheck source=lib/trx.sh
 source "$SCRIPTS_DIR/lib/trx.sh"
-# shellcheck source=lib/functions-restore.sh
-source "$SCRIPTS_DIR/lib/functions-restore.sh"
 
 cd "$INPSYQ_REPO_ROOT"
 
@@ -42,7 +39,6 @@ export DOTNET_CLI_USE_MSBUILD_SERVER="${DOTNET_CLI_USE_MSBUILD_SERVER:-0}"
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not installed"
 
 FUNCTIONS_PROJECT=src/InPsyq.Functions/InPsyq.Functions.csproj
-FUNCTIONS_TESTS=tests/InPsyq.Functions.Tests/InPsyq.Functions.Tests.csproj
 SERVER_PROJECT=src/InPsyq.Server/InPsyq.Server.csproj
 
 STARTED_AT=$SECONDS
@@ -88,43 +84,16 @@ if ! dotnet format whitespace --folder --verify-no-changes \
   fail_step "whitespace style violations (fix with: dotnet format whitespace --folder --exclude '**/node_modules' '**/bin' '**/obj')"
 fi
 
-# ------------------------------------------------------- 3. Functions adapter
-SKIP_FUNCTIONS=1
-if [[ -f "$FUNCTIONS_PROJECT" ]]; then
-  step "restore: Azure Functions adapter"
-  functions_log="$RESULTS_DIR/functions-restore.log"
-  : >"$functions_log"
-  functions_rc=0
-  for project in "$FUNCTIONS_PROJECT" "$FUNCTIONS_TESTS"; do
-    [[ -f "$project" ]] || continue
-    # -tl:off: plain console output, which functions_packages_unavailable reads.
-    dotnet restore "$project" -tl:off -nologo >>"$functions_log" 2>&1 || functions_rc=1
-  done
-  if ((functions_rc == 0)); then
-    SKIP_FUNCTIONS=0
-    log "Azure Functions adapter restored; it is built and tested like the rest"
-  elif functions_packages_unavailable "$functions_log"; then
-    echo "!!! SKIPPED src/InPsyq.Functions: Azure Functions worker packages not available from the configured NuGet sources !!!"
-  else
-    log_tail "$functions_log" 60
-    fail_step "restore of the Azure Functions adapter failed for another reason than missing worker packages (log: $functions_log)"
-  fi
-fi
-
-# --------------------------------------------------------------------- 4. build
+# --------------------------------------------------------------------- 3. build
 is_test_project() {
   grep -qE '<IsTestProject>[[:space:]]*true|"Microsoft\.NET\.Test\.Sdk"' "$1"
 }
 
 shopt -s nullglob
-BUILD_PROJECTS=("$SERVER_PROJECT")
-((SKIP_FUNCTIONS == 1)) || BUILD_PROJECTS+=("$FUNCTIONS_PROJECT")
+BUILD_PROJECTS=("$SERVER_PROJECT" "$FUNCTIONS_PROJECT")
 BUILD_PROJECTS+=(bench/*/*.csproj)
 TEST_PROJECTS=()
 for project in tests/*/*.csproj; do
-  if [[ "$project" == "$FUNCTIONS_TESTS" ]] && ((SKIP_FUNCTIONS == 1)); then
-    continue
-  fi
   BUILD_PROJECTS+=("$project")
   if is_test_project "$project"; then
     TEST_PROJECTS+=("$project")
@@ -141,11 +110,11 @@ for project in "${BUILD_PROJECTS[@]}"; do
   fi
 done
 
-# ---------------------------------------------------------------------- 5. test
+# ---------------------------------------------------------------------- 4. test
 # The status-page test renders with headless Chromium (Debian package chromium).
 if [[ ! -x /usr/bin/chromium ]]; then
   step "install: chromium (for the status-page screenshot test)"
-  apt-get install -y chromium || die "apt-get install -y chromium failed; the status-page test needs /usr/bin/chromium"
+  apt_install "$RESULTS_DIR/apt-chromium.log" chromium
 fi
 
 TRX_FILES=()
@@ -183,11 +152,9 @@ for project in "${TEST_PROJECTS[@]}"; do
   fi
 done
 
-# ------------------------------------------------------------ 6. runbook check
-if [[ -f "$SCRIPTS_DIR/check-runbooks.sh" ]]; then
-  step "runbooks: scripts/check-runbooks.sh"
-  bash "$SCRIPTS_DIR/check-runbooks.sh" || fail_step "scripts/check-runbooks.sh"
-fi
+# ------------------------------------------------------------ 5. runbook check
+step "runbooks: scripts/check-runbooks.sh"
+bash "$SCRIPTS_DIR/check-runbooks.sh" || fail_step "scripts/check-runbooks.sh"
 
 # ------------------------------------------------------------------- summary
 step "done; TRX files in $RESULTS_DIR"

@@ -66,3 +66,29 @@ log_tail() {
     printf '[%s] (no log at %s)\n' "$INPSYQ_LOG_TAG" "$file" >&2
   fi
 }
+
+# Installs Debian packages (root only). A new machine has empty package lists,
+# so the first install of a script run refreshes them with `apt-get update`;
+# later installs in the same run reuse the lists. This is the only place in
+# scripts/ that calls apt-get (a repository test checks it).
+#   apt_install LOGFILE PACKAGE...
+INPSYQ_APT_UPDATED=0
+apt_install() {
+  local apt_log="$1"
+  shift
+  [[ $EUID -eq 0 ]] || die "$* not installed and only root can install it: apt-get update && apt-get install $*"
+  log "installing $* (log: $apt_log)"
+  if ((INPSYQ_APT_UPDATED == 0)); then
+    if ! DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$apt_log" 2>&1; then
+      log_tail "$apt_log"
+      die "apt-get update failed; cannot install $*"
+    fi
+    INPSYQ_APT_UPDATED=1
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+      "$@" >>"$apt_log" 2>&1; then
+    log_tail "$apt_log"
+    die "apt-get install $* failed"
+  fi
+}
