@@ -3,6 +3,7 @@ using System.Text.Json;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;

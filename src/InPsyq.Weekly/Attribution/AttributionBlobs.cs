@@ -4,7 +4,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Weeks;
 
 namespace InPsyq.Weekly.Attribution;

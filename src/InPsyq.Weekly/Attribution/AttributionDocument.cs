@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Attribution.Computation;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 
 namespace InPsyq.Weekly.Attribution;
@@ -6,7 +7,7 @@ namespace InPsyq.Weekly.Attribution;
 /// <summary>
 /// The attribution result of one team and week, stored as JSON in Blob container <c>attribution</c> at
 /// <c>{org_id}/{week_start}/{team_id}.json</c> and published as <c>schemas/attribution.v1.json</c>.
-/// Serialized with <see cref="Runs.WeeklyJson.Options"/> (snake_case); keys of the maps are wire names.
+/// Serialized with <see cref="WeeklyJson.Options"/> (snake_case); keys of the maps are wire names.
 /// </summary>
 public sealed record AttributionDocument
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Pipeline;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 using InPsyq.Weekly.Weeks;
 using Npgsql;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Logging;

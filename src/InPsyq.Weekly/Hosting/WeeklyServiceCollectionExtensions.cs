@@ -10,6 +10,7 @@ using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;

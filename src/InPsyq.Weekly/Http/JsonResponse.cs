@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

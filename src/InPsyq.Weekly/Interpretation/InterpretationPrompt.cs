@@ -1,5 +1,5 @@
 using System.Text.Json;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 
 namespace InPsyq.Weekly.Interpretation;
 

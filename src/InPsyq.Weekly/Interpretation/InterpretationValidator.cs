@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 
 namespace InPsyq.Weekly.Interpretation;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using InPsyq.Weekly.Attribution.Computation;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 
 namespace InPsyq.Weekly.Interpretation;

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Attribution.Computation;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;

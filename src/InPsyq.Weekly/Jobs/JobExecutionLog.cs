@@ -1,6 +1,5 @@
 using System.Text.Json;
-using InPsyq.Weekly.Hosting;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using Npgsql;
 using NpgsqlTypes;
 

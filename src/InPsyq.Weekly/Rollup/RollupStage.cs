@@ -1,6 +1,6 @@
 using System.Text.Json;
 using InPsyq.Weekly.Pipeline;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using InPsyq.Weekly.Locking;
 
@@ -93,16 +92,4 @@ public sealed record RunCounts
     public int InterpretationsFailed { get; init; }
     public long LlmTokensIn { get; init; }
     public long LlmTokensOut { get; init; }
-}
-
-/// <summary>The JSON conventions of every body the product writes: snake_case names, lowercase enums.</summary>
-public static class WeeklyJson
-{
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-        WriteIndented = false,
-    };
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;

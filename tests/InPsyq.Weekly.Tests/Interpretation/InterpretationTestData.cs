@@ -6,7 +6,7 @@ using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Pipeline;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 using InPsyq.Weekly.Weeks;
 

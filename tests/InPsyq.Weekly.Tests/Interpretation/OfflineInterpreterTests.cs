@@ -1,7 +1,7 @@
 using System.Text.Json;
 using InPsyq.Weekly.Attribution.Computation;
 using InPsyq.Weekly.Interpretation;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Scoring;
 
 namespace InPsyq.Weekly.Tests.Interpretation;

@@ -6,7 +6,7 @@ using System.Text.Json;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;

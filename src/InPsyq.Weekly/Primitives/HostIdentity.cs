@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace InPsyq.Weekly.Hosting;
+namespace InPsyq.Weekly.Primitives;
 
 /// <summary>Names this process in lock metadata and audit rows: the Azure instance id when there is one.</summary>
 public sealed class HostIdentity
