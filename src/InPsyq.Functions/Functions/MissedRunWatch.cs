@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.ScheduledJobs;
 using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;

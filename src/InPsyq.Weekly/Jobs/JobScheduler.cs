@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.ScheduledJobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

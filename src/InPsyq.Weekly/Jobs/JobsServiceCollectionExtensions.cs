@@ -1,3 +1,4 @@
+using InPsyq.Weekly.ScheduledJobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

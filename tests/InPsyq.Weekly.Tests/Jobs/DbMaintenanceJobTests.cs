@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Ops;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

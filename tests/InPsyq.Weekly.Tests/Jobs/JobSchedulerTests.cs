@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

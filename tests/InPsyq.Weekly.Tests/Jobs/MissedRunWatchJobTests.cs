@@ -1,6 +1,7 @@
 using System.Text.Json;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Primitives;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Alerts;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Ops;

@@ -1,7 +1,7 @@
 using System.Net;
 using Azure.Storage.Blobs.Specialized;
-using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Alerts;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Ops;

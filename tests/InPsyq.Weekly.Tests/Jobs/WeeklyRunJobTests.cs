@@ -1,6 +1,7 @@
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

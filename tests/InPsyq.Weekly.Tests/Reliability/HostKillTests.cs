@@ -5,6 +5,7 @@ using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
 using InPsyq.Weekly.Tests.Locking;

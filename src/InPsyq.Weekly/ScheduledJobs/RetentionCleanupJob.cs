@@ -2,12 +2,13 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
 /// <c>retention-cleanup</c>: deletes finished runs, finished job attempts, inactive interpretations and closed alert

@@ -1,12 +1,13 @@
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>A week whose deadline passed without a run that counts (see <see cref="WeekCoverage"/>).</summary>
 public sealed record MissedWeek(DateOnly WeekStart, string WeekLabel, DateTimeOffset Deadline);

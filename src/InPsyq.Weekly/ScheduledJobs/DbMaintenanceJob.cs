@@ -1,11 +1,12 @@
 using System.Text.Json;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Diagnostics;
+using InPsyq.Weekly.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
 /// <c>db-maintenance</c>: <c>ANALYZE</c> of the pipeline's tables (autovacuum handles vacuuming), then as metrics

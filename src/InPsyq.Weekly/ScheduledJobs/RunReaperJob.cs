@@ -2,6 +2,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>A run the reaper marked abandoned: what an alert needs.</summary>
 public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart);

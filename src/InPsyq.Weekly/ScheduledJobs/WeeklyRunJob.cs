@@ -1,11 +1,12 @@
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
 /// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job. Completed → succeeded;
