@@ -13,6 +13,7 @@ using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Security;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Configuration;

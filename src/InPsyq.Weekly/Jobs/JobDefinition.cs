@@ -3,6 +3,12 @@ namespace InPsyq.Weekly.Jobs;
 /// <summary>The work of a job. Return null only by mistake: the runner records that as a failure.</summary>
 public delegate Task<JobOutcome?> JobHandler(JobContext context, CancellationToken cancellationToken);
 
+/// <summary>
+/// Whether a job is owed one run when the standalone host starts (an Azure timer catches up on its own): what was
+/// missed, for the log, or null when nothing was.
+/// </summary>
+public delegate Task<string?> JobCatchUp(CancellationToken cancellationToken);
+
 /// <summary>What a handler knows about the attempt it runs.</summary>
 public sealed record JobContext(string JobId, Guid ExecutionId, int Attempt, JobTrigger Trigger);
 
@@ -23,6 +29,9 @@ public sealed record JobDefinition(string Id, string Name, string Schedule, JobH
     public bool Enabled { get; init; } = true;
 
     public bool HasAzureTimer { get; init; }
+
+    /// <summary>Asked once when the standalone scheduler starts; a missed occurrence is run at once.</summary>
+    public JobCatchUp? CatchUp { get; init; }
 
     public TimeSpan EffectiveTimeout => Timeout ?? DefaultTimeout;
 

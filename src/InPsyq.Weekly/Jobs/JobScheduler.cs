@@ -1,5 +1,4 @@
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.ScheduledJobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,13 +9,13 @@ namespace InPsyq.Weekly.Jobs;
 /// The standalone host's scheduler. Each enabled job's next run comes from its schedule (never from when the last
 /// run finished); an occurrence that finds the job still running is skipped, since a running job is not due. Due
 /// jobs start while fewer than <c>JOBS_MAX_CONCURRENCY</c> executions run; the others wait in due-time order and
-/// are never dropped. On start, <c>weekly-run</c> fires its one catch-up when no run exists for its target week.
+/// are never dropped. On start, each enabled job with a <see cref="JobDefinition.CatchUp"/> that reports a missed
+/// occurrence (<c>weekly-run</c> when no run exists for its target week) fires one catch-up run.
 /// Stopping waits up to <c>JOBS_SHUTDOWN_GRACE_SECONDS</c> for running jobs, then cancels them.
 /// </summary>
 public sealed partial class JobScheduler(
     JobRegistry registry,
     JobRunner runner,
-    WeeklyRunJob weeklyRun,
     IOptions<JobsOptions> options,
     TimeProvider time,
     ILogger<JobScheduler> logger) : BackgroundService
@@ -42,10 +41,13 @@ public sealed partial class JobScheduler(
             LogJob(job.Id, job.Definition.Enabled ? "enabled" : "disabled", job.Schedule.Expression, next.TryGetValue(job.Id, out var at) ? at : null);
         }
 
-        if (registry.Find(WeeklyRunJob.Id) is { Definition.Enabled: true } weekly && await weeklyRun.CatchUpWeekAsync(stoppingToken) is { } week)
+        foreach (var job in jobs)
         {
-            LogCatchUp(week.ToString());
-            _waiting.Add((now, weekly));
+            if (job.Definition.CatchUp is { } catchUp && await catchUp(stoppingToken) is { } missed)
+            {
+                LogCatchUp(job.Id, missed);
+                _waiting.Add((now, job));
+            }
         }
 
         while (!stoppingToken.IsCancellationRequested)
@@ -125,8 +127,8 @@ public sealed partial class JobScheduler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {State}, schedule '{Schedule}', next run at {NextRun:O}")]
     private partial void LogJob(string jobId, string state, string schedule, DateTimeOffset? nextRun);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job weekly-run: no run exists for week {WeekStart}; firing the catch-up run")]
-    private partial void LogCatchUp(string weekStart);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {Missed}; firing the catch-up run")]
+    private partial void LogCatchUp(string jobId, string missed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: next run at {NextRun:O}")]
     private partial void LogNext(string jobId, DateTimeOffset nextRun);

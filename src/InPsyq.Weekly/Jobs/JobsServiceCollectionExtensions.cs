@@ -1,4 +1,3 @@
-using InPsyq.Weekly.ScheduledJobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -7,8 +6,8 @@ namespace InPsyq.Weekly.Jobs;
 
 public static class JobsServiceCollectionExtensions
 {
-    /// <summary>The job machinery and the built-in jobs (weekly-run and the maintenance jobs).</summary>
-    public static IServiceCollection AddWeeklyJobs(this IServiceCollection services)
+    /// <summary>The job machinery: registry, runner, execution log and overlap guard. Jobs are added with <see cref="AddJob{TJob}"/>.</summary>
+    public static IServiceCollection AddJobEngine(this IServiceCollection services)
     {
         services.TryAddSingleton<IJitterSource, SharedRandomJitterSource>();
         services.TryAddSingleton<JobRegistry>();
@@ -17,12 +16,7 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton<JobCancelRequests>();
         services.TryAddSingleton<JobRunner>();
         services.AddHostedService<JobRegistryStartup>();
-        return services
-            .AddJob<WeeklyRunJob>()
-            .AddJob<RunReaperJob>()
-            .AddJob<MissedRunWatchJob>()
-            .AddJob<RetentionCleanupJob>()
-            .AddJob<DbMaintenanceJob>();
+        return services;
     }
 
     /// <summary>Registers a job class and its definition.</summary>

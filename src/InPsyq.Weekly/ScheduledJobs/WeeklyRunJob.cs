@@ -22,6 +22,8 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit au
         {
             Timeout = services.GetRequiredService<IOptions<LockOptions>>().Value.Ttl,
             HasAzureTimer = true,
+            CatchUp = async cancellationToken =>
+                await services.GetRequiredService<WeeklyRunJob>().CatchUpWeekAsync(cancellationToken) is { } week ? $"no run exists for week {week}" : null,
         };
 
     /// <summary>The week of the latest schedule occurrence when no run exists for it: the standalone host's start-up catch-up.</summary>

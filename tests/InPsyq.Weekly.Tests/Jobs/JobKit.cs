@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using InPsyq.Weekly.Jobs;
-using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -40,12 +39,11 @@ internal static class JobKit
             NullLogger<JobRunner>.Instance);
 
     public static JobScheduler Scheduler(
-        IServiceProvider services, JobRegistry registry, JobRunner runner, FakeTimeProvider time, ILoggerProvider logs, int maxConcurrency = 2)
+        JobRegistry registry, JobRunner runner, FakeTimeProvider time, ILoggerProvider logs, int maxConcurrency = 2)
     {
         using var loggers = new LoggerFactory([logs]);
         return new(registry,
             runner,
-            services.GetRequiredService<WeeklyRunJob>(),
             Options.Create(new Configuration.JobsOptions { MaxConcurrency = maxConcurrency, ShutdownGraceSeconds = 5 }),
             time,
             loggers.CreateLogger<JobScheduler>());

@@ -178,7 +178,7 @@ public sealed class JobSchedulerTests(IntegrationFixture fixture) : IClassFixtur
     {
         var runner = JobKit.Runner(services, registry, _clock);
         var logs = new CapturingLoggerProvider();
-        var scheduler = JobKit.Scheduler(services, registry, runner, _clock, logs, maxConcurrency);
+        var scheduler = JobKit.Scheduler(registry, runner, _clock, logs, maxConcurrency);
         await scheduler.StartAsync(CancellationToken.None);
         // ExecuteAsync runs in the background: the clock may move only once the scheduler has read it.
         await Eventually.UntilAsync(() => logs.Entries.Any(entry => entry.Message.StartsWith("Job ", StringComparison.Ordinal)), "the scheduler listed its jobs");
