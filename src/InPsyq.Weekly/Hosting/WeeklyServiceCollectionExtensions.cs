@@ -50,7 +50,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<DependencyProbe>();
         services.TryAddSingleton<WeeklyLockManager>();
         services.TryAddSingleton<LockAdministration>();
-        services.TryAddSingleton<WeeklyRunAudit>();
+        services.TryAddSingleton<WeeklyRunStore>();
         services.TryAddSingleton<RunExecutionFactory>();
         services.TryAddSingleton<WeeklyRunner>();
         services.TryAddSingleton<ScheduledWeeklyRun>();

@@ -19,7 +19,7 @@ public sealed partial class WeeklyRunner(
     TenantDirectory tenants,
     DependencyProbe probe,
     WeeklyLockManager locks,
-    WeeklyRunAudit audit,
+    WeeklyRunStore audit,
     RunExecutionFactory executions,
     IEnumerable<IRunCompletionHandler> completionHandlers,
     TimeProvider time,

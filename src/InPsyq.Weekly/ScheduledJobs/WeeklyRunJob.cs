@@ -13,7 +13,7 @@ namespace InPsyq.Weekly.ScheduledJobs;
 /// partial or failed (or refused, e.g. a dependency down) → failed; locked (the week's lock, or every org's) → skipped. One attempt: a rerun is a
 /// person's decision (see docs/runbooks/WEEKLY_RUN.md). Its budget is the lock TTL, by which the run stops itself.
 /// </summary>
-public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunAudit audit) : IJob
+public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore audit) : IJob
 {
     public const string Id = "weekly-run";
 

@@ -18,11 +18,11 @@ public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request
 /// finished in a <c>finally</c>. If Postgres is down when a run ends the finish is retried for a while; failing
 /// that, the row stays <c>running</c> and the reaper marks it abandoned.
 /// </summary>
-public sealed partial class WeeklyRunAudit(
+public sealed partial class WeeklyRunStore(
     NpgsqlDataSource dataSource,
     IOptions<WeeklyRunOptions> options,
     TimeProvider time,
-    ILogger<WeeklyRunAudit> logger)
+    ILogger<WeeklyRunStore> logger)
 {
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(500);
 
