@@ -2,6 +2,7 @@ using System.Text.Json;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,9 +15,27 @@ namespace InPsyq.Weekly.Audit;
 public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request, DateTimeOffset StartedAt, string Host);
 
 /// <summary>
-/// The <c>weekly_runs</c> audit trail: one row per non-dry run, inserted <c>running</c> before work starts and
-/// finished in a <c>finally</c>. If Postgres is down when a run ends the finish is retried for a while; failing
-/// that, the row stays <c>running</c> and the reaper marks it abandoned.
+/// Which part of the run history to read, newest first: the filters (null: any), the <c>(started_at, run_id)</c>
+/// after which to continue, at most <see cref="Count"/> rows, with or without each run's <c>details</c>.
+/// </summary>
+public sealed record RunHistoryQuery(
+    DateOnly? WeekStart, string? Status, string? Trigger, DateTime? AfterStartedAtUtc, Guid? AfterRunId, int Count, bool WithDetails);
+
+/// <summary>
+/// What the <c>weekly_run</c> health check judges about a week: whether any run was ever recorded, the status of the
+/// week's latest run that counts (see <see cref="WeekCoverage"/>), whether an unscoped FULL run for it is in progress,
+/// and whether the last two finished unscoped runs (of any week) failed.
+/// </summary>
+public sealed record WeekRunSummary(bool AnyRun, string? CountingStatus, bool InProgress, bool LastTwoFinishedFailed);
+
+/// <summary>A run the reaper marked abandoned: what an alert needs.</summary>
+public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart);
+
+/// <summary>
+/// <c>weekly_runs</c>, the audit trail, and every statement on it: one row per non-dry run, inserted <c>running</c>
+/// before work starts and finished in a <c>finally</c> (if Postgres is down when a run ends the finish is retried for
+/// a while; failing that, the row stays <c>running</c> and the reaper marks it abandoned); then what the run history,
+/// the health checks and the maintenance jobs read, mark or delete.
 /// </summary>
 public sealed partial class WeeklyRunStore(
     NpgsqlDataSource dataSource,
@@ -24,6 +43,68 @@ public sealed partial class WeeklyRunStore(
     TimeProvider time,
     ILogger<WeeklyRunStore> logger)
 {
+    /// <summary>The SQL condition on a row that makes its week count as run (<see cref="WeekCoverage.Counts"/> for a run that just finished).</summary>
+    private const string CountingRun = "scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')";
+
+    /// <summary>The columns of the run history; <c>details</c> (the per-team stage results) is added where wanted.</summary>
+    private const string HistoryColumns = """
+        run_id, trigger, week_start, week_label, scope, mode, force, status, error, host, started_at, finished_at, duration_ms,
+        orgs_total, orgs_succeeded, orgs_failed, teams_total, teams_succeeded, teams_failed, teams_skipped,
+        aggregates_written, aggregates_skipped, attributions_written, attributions_skipped,
+        interpretations_written, interpretations_skipped, interpretations_failed, llm_tokens_in, llm_tokens_out, notes
+        """;
+
+    private const string WeekSummarySql = $"""
+        select
+            exists (select 1 from weekly_runs),
+            (select status from weekly_runs
+             where week_start = $1 and {CountingRun}
+             order by started_at desc limit 1),
+            exists (select 1 from weekly_runs where week_start = $1 and scope = 'all' and mode = 'FULL' and status = 'running'),
+            (select count(*) = 2 and bool_and(status = 'failed') from (
+                select status from weekly_runs
+                where scope = 'all' and status not in ('running', 'locked')
+                order by started_at desc limit 2) latest)
+        """;
+
+    private const string AggregatesSql = """
+        with windows (name, since) as (
+            values ('7d', $1 - interval '7 days'), ('30d', $1 - interval '30 days'), ('90d', $1 - interval '90 days')),
+        runs as (
+            select w.name, r.status, r.duration_ms, r.llm_tokens_in, r.llm_tokens_out, r.details
+            from windows w join weekly_runs r on r.started_at >= w.since and r.started_at <= $1),
+        by_status as (
+            select name, jsonb_object_agg(status, n) as counts
+            from (select name, status, count(*) as n from runs group by name, status) counted
+            group by name),
+        run_stats as (
+            select name,
+                count(*) filter (where status in ('failed', 'abandoned'))::float8
+                    / nullif(count(*) filter (where status not in ('running', 'locked')), 0) as failure_rate,
+                percentile_disc(0.5) within group (order by duration_ms) filter (where status not in ('running', 'locked')) as p50,
+                percentile_disc(0.95) within group (order by duration_ms) filter (where status not in ('running', 'locked')) as p95,
+                sum(llm_tokens_in) as tokens_in,
+                sum(llm_tokens_out) as tokens_out
+            from runs group by name),
+        team_stats as (
+            select r.name,
+                count(*) filter (where stage->>'status' in ('failed', 'timed_out'))::float8 / count(*) as failure_rate
+            from runs r
+            cross join lateral jsonb_array_elements(coalesce(r.details->'teams', '[]'::jsonb)) team
+            cross join lateral jsonb_array_elements(coalesce(team->'stages', '[]'::jsonb)) stage
+            where stage->>'status' <> 'skipped'
+            group by r.name)
+        select jsonb_object_agg(w.name, jsonb_build_object(
+            'runs_by_status', coalesce(b.counts, '{}'::jsonb),
+            'failure_rate', jsonb_build_object('runs', rs.failure_rate, 'teams', ts.failure_rate),
+            'duration_ms', jsonb_build_object('p50', rs.p50, 'p95', rs.p95),
+            'llm_tokens', jsonb_build_object('in', coalesce(rs.tokens_in, 0), 'out', coalesce(rs.tokens_out, 0))))
+        from windows w
+        left join by_status b using (name)
+        left join run_stats rs using (name)
+        left join team_stats ts using (name)
+        """;
+
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(500);
 
     public async Task StartAsync(RunStart run, CancellationToken cancellationToken)
@@ -113,6 +194,140 @@ public sealed partial class WeeklyRunStore(
         await using var command = dataSource.CreateCommand("select exists (select 1 from weekly_runs where week_start = $1 and scope = 'all')");
         command.Parameters.Add(new() { Value = week.Monday });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The run history, newest first (<c>started_at</c>, then <c>run_id</c>), one column → value map per run.</summary>
+    public async Task<List<Dictionary<string, object?>>> ListAsync(RunHistoryQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            select {HistoryColumns}{(query.WithDetails ? ", details" : string.Empty)} from weekly_runs
+            where ($1::date is null or week_start = $1) and ($2::text is null or status = $2) and ($3::text is null or trigger = $3)
+              and ($4::timestamptz is null or (started_at, run_id) < ($4, $5))
+            order by started_at desc, run_id desc
+            limit $6
+            """);
+        command.Parameters.Add(new() { Value = (object?)query.WeekStart ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
+        command.Parameters.Add(new() { Value = (object?)query.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.Trigger ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)query.AfterStartedAtUtc ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = (object?)query.AfterRunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new() { Value = query.Count });
+        return await ColumnMaps.ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>One run with its details, or null when no run has this id.</summary>
+    public async Task<Dictionary<string, object?>?> FindAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select {HistoryColumns}, details from weekly_runs where run_id = $1");
+        command.Parameters.Add(new() { Value = runId });
+        var runs = await ColumnMaps.ReadAsync(command, cancellationToken);
+        return runs.Count == 0 ? null : runs[0];
+    }
+
+    /// <summary>
+    /// The 7/30/90-day aggregates of the run history, computed in SQL over runs started in each window up to
+    /// <paramref name="now"/>: runs by status; run failure rate = (failed + abandoned) / finished runs, locked excluded;
+    /// team failure rate = (failed + timed_out) / team-stage results of the runs' details, skipped excluded; p50/p95
+    /// duration of finished, non-locked runs by nearest rank (<c>percentile_disc</c>); LLM tokens in and out. A rate
+    /// with nothing to divide is null.
+    /// </summary>
+    public async Task<JsonElement> AggregatesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(AggregatesSql);
+        command.Parameters.Add(new() { Value = now });
+        var json = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    /// <summary>What the <c>weekly_run</c> health check needs to judge <paramref name="week"/>.</summary>
+    public async Task<WeekRunSummary> SummarizeWeekAsync(IsoWeek week, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(WeekSummarySql);
+        command.Parameters.Add(new() { Value = week.Monday });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new WeekRunSummary(reader.GetBoolean(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3));
+    }
+
+    /// <summary>When the first recorded run started (when the pipeline was installed), or null when none was recorded.</summary>
+    public async Task<DateTimeOffset?> FirstStartedAtAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select min(started_at) from weekly_runs");
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime first ? new DateTimeOffset(first, TimeSpan.Zero) : null;
+    }
+
+    /// <summary>Those of <paramref name="weeks"/> (Mondays) that count as run (see <see cref="WeekCoverage"/>).</summary>
+    public async Task<HashSet<DateOnly>> CountedWeeksAsync(IEnumerable<DateOnly> weeks, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select distinct week_start from weekly_runs where week_start = any($1) and {CountingRun}");
+        command.Parameters.Add(new() { Value = weeks.ToArray() });
+        var counted = new HashSet<DateOnly>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counted.Add(reader.GetFieldValue<DateOnly>(0));
+        }
+
+        return counted;
+    }
+
+    /// <summary>How many runs were marked abandoned (finished, or else started) at or after <paramref name="since"/>.</summary>
+    public async Task<long> CountAbandonedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select count(*) from weekly_runs where status = 'abandoned' and coalesce(finished_at, started_at) >= $1");
+        command.Parameters.Add(new() { Value = since });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The runs still <c>running</c> that started before <paramref name="startedBefore"/>, oldest first: the reaper's candidates.</summary>
+    public async Task<List<Guid>> ListRunningStartedBeforeAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select run_id from weekly_runs where status = 'running' and started_at < $1 order by started_at");
+        command.Parameters.Add(new() { Value = startedBefore });
+        var runIds = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runIds.Add(reader.GetGuid(0));
+        }
+
+        return runIds;
+    }
+
+    /// <summary>
+    /// Marks the given runs <c>abandoned</c> at <paramref name="now"/>, those still <c>running</c> only (so a run that
+    /// finished meanwhile is not overwritten); returns the runs it marked.
+    /// </summary>
+    public async Task<List<AbandonedRun>> MarkAbandonedAsync(IEnumerable<Guid> runIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update weekly_runs
+            set status = 'abandoned', finished_at = greatest($2, started_at),
+                duration_ms = floor(extract(epoch from greatest($2, started_at) - started_at) * 1000)::bigint,
+                error = 'ABANDONED: still running after its lock lapsed; the host that ran it is gone'
+            where run_id = any($1) and status = 'running'
+            returning run_id, scope, week_start
+            """);
+        command.Parameters.Add(new() { Value = runIds.ToArray() });
+        command.Parameters.Add(new() { Value = now });
+        var abandoned = new List<AbandonedRun>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            abandoned.Add(new AbandonedRun(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2)));
+        }
+
+        return abandoned;
+    }
+
+    /// <summary>Deletes the finished runs (any status but <c>running</c>) started before <paramref name="startedBefore"/>; returns how many.</summary>
+    public async Task<int> DeleteFinishedStartedBeforeAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("delete from weekly_runs where status <> 'running' and started_at < $1");
+        command.Parameters.Add(new() { Value = startedBefore });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not finish the audit row of run {RunId} (attempt {Attempt}, {Reason}); retrying")]

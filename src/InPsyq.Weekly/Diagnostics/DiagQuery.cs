@@ -1,12 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using InPsyq.Weekly.Runs;
 using Microsoft.AspNetCore.Http;
-using Npgsql;
 
 namespace InPsyq.Weekly.Diagnostics;
 
-/// <summary>What the diagnostics endpoints share: the <c>limit</c> rule, HTML negotiation, and rows read as JSON objects.</summary>
+/// <summary>What the diagnostics endpoints share: the <c>limit</c> rule and HTML negotiation.</summary>
 internal static class DiagQuery
 {
     public const int DefaultLimit = 50;
@@ -26,29 +24,4 @@ internal static class DiagQuery
     public static bool WantsHtml(HttpRequest request) =>
         string.Equals(request.Query["format"], "html", StringComparison.OrdinalIgnoreCase)
         || request.Headers.Accept.Any(accept => accept?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
-
-    /// <summary>Each row as a column → value map: dates as <c>YYYY-MM-DD</c>, jsonb as parsed JSON.</summary>
-    public static async Task<List<Dictionary<string, object?>>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var rows = new List<Dictionary<string, object?>>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                var value = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                row[reader.GetName(i)] = value switch
-                {
-                    DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                    string json when reader.GetDataTypeName(i) == "jsonb" => JsonDocument.Parse(json).RootElement.Clone(),
-                    _ => value,
-                };
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
 }

@@ -1,10 +1,9 @@
 using System.Globalization;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Security;
 using Microsoft.AspNetCore.Http;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace InPsyq.Weekly.Diagnostics;
 
@@ -14,16 +13,9 @@ namespace InPsyq.Weekly.Diagnostics;
 /// <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for <c>Accept: text/html</c> or
 /// <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
 /// </summary>
-public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAuthenticator authenticator, TimeProvider time)
+public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthenticator authenticator, TimeProvider time)
 {
     public const string Route = "internal/diag/weekly-runs";
-
-    private const string Columns = """
-        run_id, trigger, week_start, week_label, scope, mode, force, status, error, host, started_at, finished_at, duration_ms,
-        orgs_total, orgs_succeeded, orgs_failed, teams_total, teams_succeeded, teams_failed, teams_skipped,
-        aggregates_written, aggregates_skipped, attributions_written, attributions_skipped,
-        interpretations_written, interpretations_skipped, interpretations_failed, llm_tokens_in, llm_tokens_out, notes
-        """;
 
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -62,20 +54,9 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
 
         var html = DiagQuery.WantsHtml(request);
         // One row beyond the page tells whether another page exists, so the last page never points at an empty one.
-        await using var command = dataSource.CreateCommand($"""
-            select {Columns}{(html ? ", details" : string.Empty)} from weekly_runs
-            where ($1::date is null or week_start = $1) and ($2::text is null or status = $2) and ($3::text is null or trigger = $3)
-              and ($4::timestamptz is null or (started_at, run_id) < ($4, $5))
-            order by started_at desc, run_id desc
-            limit $6
-            """);
-        command.Parameters.Add(new() { Value = (object?)week ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
-        command.Parameters.Add(new() { Value = (object?)query["status"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)query["trigger"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)after?.StartedAtUtc ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new() { Value = (object?)after?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new() { Value = limit + 1 });
-        var runs = await DiagQuery.ReadRowsAsync(command, cancellationToken);
+        var runs = await store.ListAsync(
+            new RunHistoryQuery(week, query["status"].FirstOrDefault(), query["trigger"].FirstOrDefault(), after?.StartedAtUtc, after?.RunId, limit + 1, html),
+            cancellationToken);
         string? nextCursor = null;
         if (runs.Count > limit)
         {
@@ -85,7 +66,7 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
         }
 
         var now = time.GetUtcNow();
-        var aggregates = await RunAggregates.QueryAsync(dataSource, now, cancellationToken);
+        var aggregates = await store.AggregatesAsync(now, cancellationToken);
         return html
             ? new HtmlResponse(WeeklyStatusPage.Render(runs.Select(StatusPageRun.From).ToList(), aggregates, now))
             : new JsonResponse(200, new { runs, nextCursor, aggregates });
@@ -103,11 +84,8 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
             return JsonResponse.Error(ApiError.BadRequest("INVALID_UUID", "run_id must be a UUID.", "run_id"));
         }
 
-        await using var command = dataSource.CreateCommand($"select {Columns}, details from weekly_runs where run_id = $1");
-        command.Parameters.Add(new() { Value = id });
-        var runs = await DiagQuery.ReadRowsAsync(command, cancellationToken);
-        return runs.Count == 0
-            ? JsonResponse.Error(new ApiError(404, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"))
-            : new JsonResponse(200, runs[0]);
+        return await store.FindAsync(id, cancellationToken) is { } run
+            ? new JsonResponse(200, run)
+            : JsonResponse.Error(new ApiError(404, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"));
     }
 }

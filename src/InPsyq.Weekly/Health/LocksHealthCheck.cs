@@ -1,10 +1,10 @@
 using System.Globalization;
 using Azure.Storage.Blobs.Models;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.Health;
 
@@ -12,7 +12,7 @@ namespace InPsyq.Weekly.Health;
 /// <c>locks</c>: degraded when a lock blob is still leased after the <c>expires_at</c> in its metadata (its holder
 /// outlived the hard TTL), or when a run was marked abandoned within <c>HEALTH_ABANDONED_WINDOW_SECONDS</c>.
 /// </summary>
-public sealed class LocksHealthCheck(BlobStore blobs, NpgsqlDataSource dataSource, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
+public sealed class LocksHealthCheck(BlobStore blobs, WeeklyRunStore runs, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
 {
     private const int NamesShown = 3;
 
@@ -30,10 +30,7 @@ public sealed class LocksHealthCheck(BlobStore blobs, NpgsqlDataSource dataSourc
             }
         }
 
-        await using var command = dataSource.CreateCommand(
-            "select count(*) from weekly_runs where status = 'abandoned' and coalesce(finished_at, started_at) >= $1");
-        command.Parameters.Add(new() { Value = now - options.Value.AbandonedWindow });
-        var abandoned = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var abandoned = await runs.CountAbandonedSinceAsync(now - options.Value.AbandonedWindow, cancellationToken);
 
         var issues = (pastTtl.Count + abandoned).ToString(CultureInfo.InvariantCulture);
         if (pastTtl.Count == 0 && abandoned == 0)

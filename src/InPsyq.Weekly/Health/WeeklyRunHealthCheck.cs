@@ -1,7 +1,7 @@
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Runs;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.Health;
 
@@ -11,36 +11,16 @@ namespace InPsyq.Weekly.Health;
 /// run is partial, when the last two finished unscoped runs failed, or when nothing has ever run. Running and locked
 /// runs are neither finished nor failures.
 /// </summary>
-public sealed class WeeklyRunHealthCheck(NpgsqlDataSource dataSource, IOptions<WeeklyRunOptions> options, TimeProvider time) : IHealthCheck
+public sealed class WeeklyRunHealthCheck(WeeklyRunStore runs, IOptions<WeeklyRunOptions> options, TimeProvider time) : IHealthCheck
 {
     private const string Unit = "run_status";
-
-    private const string Sql = $"""
-        select
-            exists (select 1 from weekly_runs),
-            (select status from weekly_runs
-             where week_start = $1 and {WeekCoverage.CountingRun}
-             order by started_at desc limit 1),
-            exists (select 1 from weekly_runs where week_start = $1 and scope = 'all' and mode = 'FULL' and status = 'running'),
-            (select count(*) = 2 and bool_and(status = 'failed') from (
-                select status from weekly_runs
-                where scope = 'all' and status not in ('running', 'locked')
-                order by started_at desc limit 2) latest)
-        """;
 
     public string Name => "weekly_run";
 
     public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
     {
         var week = WeekCoverage.LatestWeekPastDeadline(time.GetUtcNow(), options.Value.Deadline);
-        await using var command = dataSource.CreateCommand(Sql);
-        command.Parameters.Add(new() { Value = week.Monday });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var anyRun = reader.GetBoolean(0);
-        var counting = reader.IsDBNull(1) ? null : reader.GetString(1);
-        var inProgress = reader.GetBoolean(2);
-        var lastTwoFailed = reader.GetBoolean(3);
+        var (anyRun, counting, inProgress, lastTwoFailed) = await runs.SummarizeWeekAsync(week, cancellationToken);
 
         var due = $"week {week.Label} (due {WeekCoverage.DeadlineOf(week, options.Value.Deadline):yyyy-MM-dd HH:mm} UTC)";
         return (anyRun, counting) switch

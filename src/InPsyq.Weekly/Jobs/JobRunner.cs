@@ -10,7 +10,7 @@ namespace InPsyq.Weekly.Jobs;
 /// Runs jobs: one execution at a time per job id (here and across hosts), each attempt tracked in
 /// <c>scheduled_job_executions</c>, bounded by the job's timeout whether or not the handler honours its token,
 /// retried with exponential backoff and jitter, and cancelled (never "timed out") on shutdown or a manual cancel, which
-/// may come from any host (<see cref="JobCancelRequests"/>, polled every <c>JOBS_CANCEL_POLL_SECONDS</c>).
+/// may come from any host (recorded in the <see cref="JobExecutionLog"/>, polled every <c>JOBS_CANCEL_POLL_SECONDS</c>).
 /// A handler the runner stopped waiting for but that has not returned still counts as running: no retry and no other
 /// execution of its job starts before it ends, so a job never overlaps itself even when its handler ignores the token.
 /// </summary>
@@ -18,7 +18,6 @@ public sealed partial class JobRunner(
     JobRegistry registry,
     JobExecutionLog log,
     JobOverlapGuard overlapGuard,
-    JobCancelRequests cancelRequests,
     IJitterSource jitter,
     IOptions<JobsOptions> options,
     TimeProvider time,
@@ -106,7 +105,7 @@ public sealed partial class JobRunner(
     /// </summary>
     public async Task<Guid?> RequestCancelAsync(string jobId, CancellationToken cancellationToken)
     {
-        var requested = await cancelRequests.RequestAsync(jobId, cancellationToken);
+        var requested = await log.RequestCancelAsync(jobId, cancellationToken);
         if (_running.TryGetValue(jobId, out var running)) // it runs here: no need to wait for the poll
         {
             running.Cancel();
@@ -267,7 +266,7 @@ public sealed partial class JobRunner(
             {
                 try
                 {
-                    if (await cancelRequests.IsRequestedAsync(executionId, cancellationToken))
+                    if (await log.IsCancelRequestedAsync(executionId, cancellationToken))
                     {
                         LogCancelRequested(jobId, executionId);
                         running.Cancel();

@@ -13,7 +13,6 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton<JobRegistry>();
         services.TryAddSingleton<JobExecutionLog>();
         services.TryAddSingleton<JobOverlapGuard>();
-        services.TryAddSingleton<JobCancelRequests>();
         services.TryAddSingleton<JobRunner>();
         services.AddHostedService<JobRegistryStartup>();
         return services;

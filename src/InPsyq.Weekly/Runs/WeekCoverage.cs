@@ -10,10 +10,7 @@ namespace InPsyq.Weekly.Runs;
 /// </summary>
 public static class WeekCoverage
 {
-    /// <summary>The SQL condition on a <c>weekly_runs</c> row that makes its week count as run.</summary>
-    public const string CountingRun = "scope = 'all' and mode = 'FULL' and status in ('completed', 'partial')";
-
-    /// <summary>The same rule for a run that just finished (<see cref="CountingRun"/> on its audit row).</summary>
+    /// <summary>The rule for a run that just finished (<see cref="Audit.WeeklyRunStore"/> applies it to the audit rows in SQL).</summary>
     public static bool Counts(RunRequest request, RunStatus status) =>
         request.IsWholeWeek && request.Mode == RunMode.Full && !request.DryRun && status is RunStatus.Completed or RunStatus.Partial;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -13,7 +13,7 @@ namespace InPsyq.Weekly.ScheduledJobs;
 /// each table's total size and estimated rows, and the weekly ops metrics: the 7-day run aggregates of the
 /// diagnostics endpoint and the job attempts of the last 7 days by status.
 /// </summary>
-public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, TimeProvider time) : IJob
+public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, WeeklyRunStore runs, JobExecutionLog executions, TimeProvider time) : IJob
 {
     public const string Id = "db-maintenance";
 
@@ -54,17 +54,11 @@ public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, TimeProvider t
         }
 
         var now = time.GetUtcNow();
-        var aggregates = await RunAggregates.QueryAsync(dataSource, now, cancellationToken);
+        var aggregates = await runs.AggregatesAsync(now, cancellationToken);
         AddNumbers(metrics, "runs_7d", aggregates.GetProperty("7d"));
-        await using (var jobs = dataSource.CreateCommand(
-            "select status, count(*) from scheduled_job_executions where started_at >= $1 group by status"))
+        foreach (var (status, count) in await executions.CountByStatusSinceAsync(now.AddDays(-7), cancellationToken))
         {
-            jobs.Parameters.Add(new() { Value = now.AddDays(-7) });
-            await using var reader = await jobs.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                metrics[$"job_attempts_7d.{reader.GetString(0)}"] = reader.GetInt64(1);
-            }
+            metrics[$"job_attempts_7d.{status}"] = count;
         }
 
         return JobOutcome.Succeeded(new { Analyzed = s_pipelineTables }, metrics);

@@ -1,11 +1,11 @@
 using InPsyq.Weekly.Alerts;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.ScheduledJobs;
 
@@ -22,13 +22,11 @@ public sealed record MissedRunFindings(IReadOnlyList<MissedWeek> MissedWeeks, in
 /// Raises a <c>week_missed</c> alert per missed week (deduplicated durably, so once per week).
 /// </summary>
 public sealed class MissedRunWatchJob(
-    NpgsqlDataSource dataSource, AlertService alerts, IOptions<WeeklyRunOptions> options, TimeProvider time) : IJob
+    WeeklyRunStore runs, AlertService alerts, IOptions<WeeklyRunOptions> options, TimeProvider time) : IJob
 {
     public const string Id = "missed-run-watch";
 
     public const int LookBackWeeks = 8;
-
-    private const string CountedSql = $"select distinct week_start from weekly_runs where week_start = any($1) and {WeekCoverage.CountingRun}";
 
     public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
         new(Id, "Missed run watch", services.GetRequiredService<IOptions<JobsOptions>>().Value.MissedRunWatchSchedule, handler)
@@ -42,24 +40,13 @@ public sealed class MissedRunWatchJob(
     {
         var deadline = options.Value.Deadline;
         var latest = WeekCoverage.LatestWeekPastDeadline(time.GetUtcNow(), deadline);
-        await using var first = dataSource.CreateCommand("select min(started_at) from weekly_runs");
-        var firstRunAt = await first.ExecuteScalarAsync(cancellationToken) as DateTime?;
+        var firstRunAt = await runs.FirstStartedAtAsync(cancellationToken);
         var candidates = Enumerable.Range(0, LookBackWeeks)
             .Select(back => latest.AddWeeks(-back))
-            .Where(week => firstRunAt is { } installed && WeekCoverage.DeadlineOf(week, deadline) > new DateTimeOffset(installed, TimeSpan.Zero))
+            .Where(week => firstRunAt is { } installed && WeekCoverage.DeadlineOf(week, deadline) > installed)
             .ToList();
 
-        await using var counted = dataSource.CreateCommand(CountedSql);
-        counted.Parameters.Add(new() { Value = candidates.Select(week => week.Monday).ToArray() });
-        var run = new HashSet<DateOnly>();
-        await using (var reader = await counted.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                run.Add(reader.GetFieldValue<DateOnly>(0));
-            }
-        }
-
+        var run = await runs.CountedWeeksAsync(candidates.Select(week => week.Monday), cancellationToken);
         var missed = candidates
             .Where(week => !run.Contains(week.Monday))
             .OrderBy(week => week)

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Attribution;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Storage;
@@ -19,6 +20,8 @@ namespace InPsyq.Weekly.ScheduledJobs;
 /// </summary>
 public sealed class RetentionCleanupJob(
     NpgsqlDataSource dataSource,
+    WeeklyRunStore runs,
+    JobExecutionLog executions,
     BlobStore blobs,
     IOptions<RetentionOptions> retention,
     IOptions<LockOptions> locks,
@@ -45,9 +48,9 @@ public sealed class RetentionCleanupJob(
         var now = time.GetUtcNow();
         var options = retention.Value;
         var runsBefore = now.AddDays(-options.RunsDays);
+        var deletedRuns = await runs.DeleteFinishedStartedBeforeAsync(runsBefore, cancellationToken);
+        var deletedExecutions = await executions.DeleteFinishedStartedBeforeAsync(now.AddDays(-options.JobExecutionsDays), cancellationToken);
         await using var batch = dataSource.CreateBatch();
-        AddDelete(batch, "delete from weekly_runs where status <> 'running' and started_at < $1", runsBefore);
-        AddDelete(batch, "delete from scheduled_job_executions where status <> 'running' and started_at < $1", now.AddDays(-options.JobExecutionsDays));
         AddDelete(batch, "delete from weekly_interpretations where not is_active and created_at < $1", now.AddDays(-options.InactiveInterpretationsDays));
         AddDelete(batch, "delete from alert_outbox where status in ('sent', 'failed') and created_at < $1", runsBefore);
         AddDelete(batch, "delete from alert_incidents where resolved_at < $1", runsBefore);
@@ -56,11 +59,11 @@ public sealed class RetentionCleanupJob(
         var orphans = await DeleteOrphanBlobsAsync(now - locks.Value.Ttl, cancellationToken);
         var metrics = new Dictionary<string, double>
         {
-            ["weekly_runs"] = batch.BatchCommands[0].RecordsAffected,
-            ["scheduled_job_executions"] = batch.BatchCommands[1].RecordsAffected,
-            ["inactive_interpretations"] = batch.BatchCommands[2].RecordsAffected,
-            ["alert_outbox"] = batch.BatchCommands[3].RecordsAffected,
-            ["alert_incidents"] = batch.BatchCommands[4].RecordsAffected,
+            ["weekly_runs"] = deletedRuns,
+            ["scheduled_job_executions"] = deletedExecutions,
+            ["inactive_interpretations"] = batch.BatchCommands[0].RecordsAffected,
+            ["alert_outbox"] = batch.BatchCommands[1].RecordsAffected,
+            ["alert_incidents"] = batch.BatchCommands[2].RecordsAffected,
             ["orphan_attribution_blobs"] = orphans.Count,
         };
         return JobOutcome.Succeeded(new { Deleted = metrics, OrphanBlobs = orphans }, metrics);

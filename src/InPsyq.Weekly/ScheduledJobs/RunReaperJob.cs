@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using InPsyq.Weekly.Alerts;
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
@@ -9,15 +10,8 @@ using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.ScheduledJobs;
-
-/// <summary>A run the reaper marked abandoned: what an alert needs.</summary>
-public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart);
-
-/// <summary>A job attempt the reaper marked <c>failed</c> with <c>HOST_LOST</c>.</summary>
-public sealed record LostExecution(Guid Id, string JobId, Guid ExecutionId, int Attempt);
 
 public sealed record ReaperFindings(
     IReadOnlyList<AbandonedRun> AbandonedRuns, IReadOnlyList<LostExecution> LostExecutions, IReadOnlyList<string> DeletedLockBlobs);
@@ -30,7 +24,8 @@ public sealed record ReaperFindings(
 /// <c>expires_at</c>; raises a <c>run_abandoned</c> alert per abandoned run and retries the alert outbox.
 /// </summary>
 public sealed partial class RunReaperJob(
-    NpgsqlDataSource dataSource,
+    WeeklyRunStore runs,
+    JobExecutionLog executions,
     BlobStore blobs,
     JobRegistry registry,
     AlertService alerts,
@@ -88,37 +83,12 @@ public sealed partial class RunReaperJob(
             .Select(blob => LockHolder.FromMetadata(blob.Metadata)?.RunId)
             .OfType<Guid>()
             .ToHashSet();
-        await using var candidates = dataSource.CreateCommand(
-            "select run_id from weekly_runs where status = 'running' and started_at < $1 order by started_at");
-        candidates.Parameters.Add(new() { Value = now - options.Value.Lease - TimeSpan.FromSeconds(options.Value.ReaperGraceSeconds) });
-        var stale = new List<Guid>();
-        await using (var reader = await candidates.ExecuteReaderAsync(cancellationToken))
+        var stale = await runs.ListRunningStartedBeforeAsync(
+            now - options.Value.Lease - TimeSpan.FromSeconds(options.Value.ReaperGraceSeconds), cancellationToken);
+        var abandoned = await runs.MarkAbandonedAsync(stale.Where(runId => !alive.Contains(runId)), now, cancellationToken);
+        foreach (var run in abandoned)
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                stale.Add(reader.GetGuid(0));
-            }
-        }
-
-        // The status condition keeps a run that finished meanwhile from being overwritten.
-        await using var mark = dataSource.CreateCommand("""
-            update weekly_runs
-            set status = 'abandoned', finished_at = greatest($2, started_at),
-                duration_ms = floor(extract(epoch from greatest($2, started_at) - started_at) * 1000)::bigint,
-                error = 'ABANDONED: still running after its lock lapsed; the host that ran it is gone'
-            where run_id = any($1) and status = 'running'
-            returning run_id, scope, week_start
-            """);
-        mark.Parameters.Add(new() { Value = stale.Where(runId => !alive.Contains(runId)).ToArray() });
-        mark.Parameters.Add(new() { Value = now });
-        var abandoned = new List<AbandonedRun>();
-        await using (var reader = await mark.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                abandoned.Add(new AbandonedRun(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2)));
-                LogAbandoned(reader.GetGuid(0));
-            }
+            LogAbandoned(run.RunId);
         }
 
         return abandoned;
@@ -126,29 +96,10 @@ public sealed partial class RunReaperJob(
 
     private async Task<List<LostExecution>> MarkLostExecutionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            update scheduled_job_executions e
-            set status = 'failed', completed_at = greatest($3, e.started_at),
-                duration_ms = floor(extract(epoch from greatest($3, e.started_at) - e.started_at) * 1000)::bigint,
-                error = 'HOST_LOST: still running past its timeout plus REAPER_GRACE_SECONDS; the host that ran it is gone'
-            where e.status = 'running'
-              and e.started_at + make_interval(secs => coalesce(
-                    (select b.timeout_seconds from unnest($1::text[], $2::float8[]) as b(job_id, timeout_seconds) where b.job_id = e.job_id),
-                    $4) + $5) < $3
-            returning e.id, e.job_id, e.execution_id, e.attempt
-            """);
-        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Id).ToArray() });
-        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Definition.EffectiveTimeout.TotalSeconds).ToArray() });
-        command.Parameters.Add(new() { Value = now });
-        // A job no longer registered gets the longest budget of any: better late than a false HOST_LOST.
-        command.Parameters.Add(new() { Value = registry.Jobs.Select(job => job.Definition.EffectiveTimeout).Append(JobDefinition.DefaultTimeout).Max().TotalSeconds });
-        command.Parameters.Add(new() { Value = options.Value.ReaperGraceSeconds });
-        var lost = new List<LostExecution>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var lost = await executions.MarkHostLostAsync(registry.Jobs, TimeSpan.FromSeconds(options.Value.ReaperGraceSeconds), now, cancellationToken);
+        foreach (var execution in lost)
         {
-            lost.Add(new LostExecution(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetInt32(3)));
-            LogHostLost(reader.GetString(1), reader.GetGuid(2), reader.GetInt32(3));
+            LogHostLost(execution.JobId, execution.ExecutionId, execution.Attempt);
         }
 
         return lost;

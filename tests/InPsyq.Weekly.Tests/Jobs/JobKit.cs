@@ -32,7 +32,6 @@ internal static class JobKit
         new(registry,
             services.GetRequiredService<JobExecutionLog>(),
             services.GetRequiredService<JobOverlapGuard>(),
-            services.GetRequiredService<JobCancelRequests>(),
             jitter ?? services.GetRequiredService<IJitterSource>(),
             services.GetRequiredService<IOptions<Configuration.JobsOptions>>(),
             time,

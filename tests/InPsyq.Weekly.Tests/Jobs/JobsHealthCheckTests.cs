@@ -14,8 +14,8 @@ public sealed class JobsHealthCheckTests(IntegrationFixture fixture) : IClassFix
     public async Task An_enabled_job_overdue_by_more_than_two_periods_degrades_jobs_and_one_that_never_ran_does_not()
     {
         var now = new DateTimeOffset(2026, 3, 4, 12, 2, 0, TimeSpan.Zero);
-        var registry = fixture.CreateServices().GetRequiredService<JobRegistry>();
-        var check = new JobsHealthCheck(fixture.DataSource, registry, new FakeTimeProvider(now));
+        var services = fixture.CreateServices();
+        var check = new JobsHealthCheck(services.GetRequiredService<JobExecutionLog>(), services.GetRequiredService<JobRegistry>(), new FakeTimeProvider(now));
         await JobKit.AddAttemptAsync(fixture.DataSource, RetentionCleanupJob.Id, "succeeded", now.AddHours(-20));
         await JobKit.AddAttemptAsync(fixture.DataSource, RunReaperJob.Id, "succeeded", now.AddMinutes(-12));
         await JobKit.AddAttemptAsync(fixture.DataSource, "retired-job", "failed", now.AddMinutes(-12));
