@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -252,9 +253,16 @@ public sealed partial class JobRunner(
         }
         catch (Exception e)
         {
-            return (JobStatus.Failed, $"{e.GetType().Name}: {e.Message}", null);
+            // The exception's message may name hosts and addresses: it goes to the log only, the attempt records a code.
+            LogHandlerFailed(e, context.JobId, context.ExecutionId, context.Attempt);
+            return (JobStatus.Failed, HandlerError(e, context.ExecutionId), null);
         }
     }
+
+    private static string HandlerError(Exception e, Guid executionId) =>
+        DependencyProbe.FailedDependencyOf(e) is { } dependency
+            ? $"DEPENDENCY_UNAVAILABLE: {DependencyProbe.NameOf(dependency)} became unavailable during the job; see the logs for execution {executionId}"
+            : $"HANDLER_FAILED: the job failed with an unexpected error; see the logs for execution {executionId}";
 
     /// <summary>Polls for a manual cancel requested on any host until the execution ends.</summary>
     private async Task WatchForCancelRequestAsync(string jobId, Guid executionId, RunningJob running, CancellationToken cancellationToken)
@@ -297,6 +305,9 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} ({Trigger}): {Status} in {DurationMs} ms {Error}")]
     private partial void LogAttempt(string jobId, int attempt, string trigger, string status, long durationMs, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} execution {ExecutionId} attempt {Attempt}: the handler failed")]
+    private partial void LogHandlerFailed(Exception exception, string jobId, Guid executionId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} {Status}; retrying in {Delay}")]
     private partial void LogRetrying(string jobId, int attempt, string status, TimeSpan delay);

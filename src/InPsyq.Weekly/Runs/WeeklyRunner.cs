@@ -177,12 +177,10 @@ public sealed partial class WeeklyRunner(
         };
     }
 
-    private static string RunError(Exception e) => e switch
-    {
-        NpgsqlException => "postgres became unavailable during the run.",
-        Azure.RequestFailedException => "blob storage became unavailable during the run.",
-        _ => "The run failed with an unexpected error; see the logs for this run id.",
-    };
+    private static string RunError(Exception e) =>
+        DependencyProbe.FailedDependencyOf(e) is { } dependency
+            ? $"{DependencyProbe.NameOf(dependency)} became unavailable during the run."
+            : "The run failed with an unexpected error; see the logs for this run id.";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run request for week {WeekStart} ({Scope}) refused: {Code}")]
     private partial void LogRefused(string weekStart, string scope, string code);

@@ -1,3 +1,4 @@
+using Azure;
 using InPsyq.Weekly.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -27,6 +28,17 @@ public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs
 
         return await AnswersAsync(PingBlobAsync, cancellationToken) ? null : Dependency.BlobStorage;
     }
+
+    /// <summary>
+    /// The dependency whose failure <paramref name="exception"/> reports, or null for any other error: what a failure
+    /// may say outside the log, where the exception's own message (hosts, addresses, SQL) never goes.
+    /// </summary>
+    public static Dependency? FailedDependencyOf(Exception exception) => exception switch
+    {
+        NpgsqlException => Dependency.Postgres,
+        RequestFailedException => Dependency.BlobStorage,
+        _ => null,
+    };
 
     public static string NameOf(Dependency dependency) => dependency switch
     {

@@ -28,17 +28,18 @@ public sealed class JobRunnerTests(IntegrationFixture fixture) : IClassFixture<I
     }
 
     [Fact]
-    public async Task A_thrown_error_fails_the_attempt_with_its_message()
+    public async Task A_thrown_error_fails_the_attempt_with_a_code_not_its_message()
     {
         var job = JobKit.Job("throws", (_, _) => throw new InvalidOperationException("boom"));
 
         var result = await JobKit.Runner(fixture, _clock, job).RunAsync("throws", JobTrigger.Schedule, CancellationToken.None);
 
+        var expected = $"HANDLER_FAILED: the job failed with an unexpected error; see the logs for execution {result.ExecutionId}";
         Assert.False(result.Success);
         Assert.Equal(JobStatus.Failed, result.Status);
-        Assert.Equal("InvalidOperationException: boom", result.Error);
+        Assert.Equal(expected, result.Error);
         var attempt = Assert.Single(await JobKit.AttemptsAsync(fixture.DataSource, "throws"));
-        Assert.Equal(("schedule", "failed", "InvalidOperationException: boom"), (attempt.Trigger, attempt.Status, attempt.Error));
+        Assert.Equal(("schedule", "failed", expected), (attempt.Trigger, attempt.Status, attempt.Error));
     }
 
     [Fact]
