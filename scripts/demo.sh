@@ -33,7 +33,7 @@ SECRETS_FILE="$INPSYQ_STATE_DIR/secrets.env"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# The app's exit codes (see the spec's runs.md).
+# The app's exit codes (see docs/runs.md, "Command line").
 explain_exit_code() {
   case "$1" in
     0) echo "completed" ;;

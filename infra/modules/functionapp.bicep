@@ -135,7 +135,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Flex Consumption sets the worker runtime and the host version itself (functionAppConfig.runtime): it rejects
-// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION as app settings. Defaults: shared/spec runs.md and jobs.md.
+// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION as app settings. Settings and defaults: docs/runs.md (Configuration).
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'

@@ -7,7 +7,7 @@ namespace InPsyq.Weekly.Hashing;
 /// <summary>
 /// Builds an <c>input_hash</c>: lowercase hex SHA-256 over UTF-8 <c>key=value</c> lines, each ending in <c>\n</c>,
 /// with every value formatted culture-invariantly (doubles round-trip, so a hash changes exactly when an input does).
-/// Lines are hashed in the order they are added; callers sort where the spec says sorted.
+/// Lines are hashed in the order they are added; callers sort where docs/domain.md says sorted.
 /// </summary>
 public sealed class InputHash
 {

@@ -16,7 +16,7 @@ public sealed record AttributionHashInput(
     IReadOnlyCollection<DependencyEdge> DependencyEdges,
     string ComputeVersion);
 
-/// <summary>The <c>input_hash</c> of stages 2 and 3 (runs.md, Idempotency); independent of the order of the inputs.</summary>
+/// <summary>The <c>input_hash</c> of stages 2 and 3 (docs/domain.md, Idempotency); independent of the order of the inputs.</summary>
 public static class StageInputHashes
 {
     public static string Attribution(AttributionHashInput input)

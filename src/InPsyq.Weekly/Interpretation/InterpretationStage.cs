@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.Interpretation;
 
 /// <summary>
-/// Stage 3 (domain.md): reads a team's stored stage-2 output, interprets it (Azure OpenAI or offline), validates the
+/// Stage 3 (docs/domain.md): reads a team's stored stage-2 output, interprets it (Azure OpenAI or offline), validates the
 /// sections and stores them as the team-week's active interpretation, atomically and fenced. Skips when the active
 /// row's hash matches: the attribution hash, prompt version, configured model and schema version are unchanged.
 /// </summary>

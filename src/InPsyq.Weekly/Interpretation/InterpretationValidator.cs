@@ -20,7 +20,7 @@ public sealed record InterpretationViolation(string Path, string Rule, string De
 
 /// <summary>
 /// Validates interpretation sections before anything is stored, whichever interpreter wrote them: the request's
-/// schema (<see cref="InterpretationSchema.ForInput"/>), then the length, count, number and wording rules of domain.md.
+/// schema (<see cref="InterpretationSchema.ForInput"/>), then the length, count, number and wording rules of docs/domain.md.
 /// </summary>
 public static partial class InterpretationValidator
 {

@@ -31,7 +31,7 @@ public sealed class JobExecutionLog(NpgsqlDataSource dataSource, HostIdentity ho
         start.Parameters.Add(new() { Value = context.Trigger.ToWire() });
         var id = (Guid)(await start.ExecuteScalarAsync(cancellationToken))!;
 
-        // The helper's signature is the spec's; the host that runs the attempt is recorded beside it.
+        // log_job_start keeps the signature of docs/jobs.md; the host that runs the attempt is recorded beside it.
         await using var stamp = new NpgsqlCommand("update scheduled_job_executions set host = $2 where id = $1", connection);
         stamp.Parameters.Add(new() { Value = id });
         stamp.Parameters.Add(new() { Value = host.Name });

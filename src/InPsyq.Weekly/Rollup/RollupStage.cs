@@ -8,7 +8,7 @@ using NpgsqlTypes;
 namespace InPsyq.Weekly.Rollup;
 
 /// <summary>
-/// Stage 1 (domain.md): rolls one team's answers of the week up into its <c>weekly_aggregates</c> row — factor
+/// Stage 1 (docs/domain.md): rolls one team's answers of the week up into its <c>weekly_aggregates</c> row — factor
 /// statistics, indices and the anonymity rule — and skips the write when the stored input hash still matches.
 /// </summary>
 /// <remarks>
@@ -99,7 +99,7 @@ public sealed class RollupStage : IPipelineStage
             // minimum too, so the query returned none; the rule is stated here explicitly all the same.)
             var suppressed = rollup.Respondents < context.Org.MinRespondents;
             var factors = suppressed ? new Dictionary<Factor, FactorStats>() : computed;
-            // An index with too few of its factors is stored as JSON null, its key kept (domain.md).
+            // An index with too few of its factors is stored as JSON null, its key kept (docs/domain.md).
             var indices = suppressed
                 ? new Dictionary<string, IndexResult?>()
                 : IndexCalculator.ComputeAll(factors).ToDictionary(

@@ -4,7 +4,7 @@ namespace InPsyq.Weekly.Runs;
 
 /// <summary>
 /// How the per-team stage results of a run add up: a team's status is the worst of its stages, the run's status
-/// follows the rules of runs.md "Results", and the report counts, lists and orders everything the same way every time.
+/// follows the rules of docs/runs.md "Results", and the report counts, lists and orders everything the same way every time.
 /// </summary>
 internal static class RunOutcomes
 {

@@ -35,7 +35,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
         var result = await weeklyRun.RunAsync(cancellationToken);
         if (result.Refusal is { IsLocked: true } locked)
         {
-            // A duplicate of a run in progress (an HTTP run, another host's timer): runs.md, not a failure.
+            // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.
             return JobOutcome.Skipped($"LOCKED: {locked.Message}", new { Refused = locked.Code, locked.RunId, HolderRunId = locked.Holder?.RunId });
         }
 

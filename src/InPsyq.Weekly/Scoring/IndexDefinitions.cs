@@ -1,6 +1,6 @@
 namespace InPsyq.Weekly.Scoring;
 
-/// <summary>The four indices of <c>domain.md</c>, in their canonical order.</summary>
+/// <summary>The four indices of <c>docs/domain.md</c>, in their canonical order.</summary>
 public static class IndexDefinitions
 {
     public static IndexDefinition Strain { get; } = new(

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace InPsyq.Weekly.Tests.Jobs;
 
-/// <summary>The <c>weekly-run</c> job's mapping of run results (jobs.md).</summary>
+/// <summary>The <c>weekly-run</c> job's mapping of run results (docs/jobs.md).</summary>
 public sealed class WeeklyRunJobTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
     [Fact]

@@ -41,7 +41,7 @@ public sealed class LeaseExpiryTests(ScriptedStageFixture fixture) : IClassFixtu
         while (result.Refusal?.Code == "LOCKED" && killedAt.Elapsed < TimeSpan.FromSeconds(60));
 
         Assert.Equal(RunStatus.Completed, result.Report?.Status);
-        // The lease is 15 s in tests; a dead holder's lock must free itself within one lease (spec: ≤ 60 s).
+        // The lease is 15 s in tests; a dead holder's lock must free itself within one lease (docs/runs.md: ≤ 60 s).
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(20), $"takeover took {killedAt.Elapsed.TotalSeconds:F1} s");
     }
 

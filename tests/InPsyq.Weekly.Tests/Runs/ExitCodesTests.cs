@@ -3,7 +3,7 @@ using InPsyq.Weekly.Runs;
 
 namespace InPsyq.Weekly.Tests.Runs;
 
-/// <summary>The CLI's exit codes (runs.md): 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.</summary>
+/// <summary>The CLI's exit codes (docs/runs.md): 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.</summary>
 public sealed class ExitCodesTests
 {
     [Theory]

@@ -56,7 +56,7 @@ public static class SeriesCalculator
         : Threshold.IsBelow(delta, -TrendThreshold) ? Trend.Down
         : Trend.Stable;
 
-    // The rules are tried in the order of domain.md; the first that matches decides.
+    // The rules are tried in the order of docs/domain.md; the first that matches decides.
     private static Regime ClassifyRegime(
         IndexDefinition index,
         List<double> present,

@@ -7,7 +7,7 @@ using Npgsql;
 namespace InPsyq.Weekly.Tests.Attribution.Stage;
 
 /// <summary>
-/// Writes <c>weekly_aggregates</c> rows the way stage 1 stores them (domain.md, Stage 1), so that stage 2 is tested
+/// Writes <c>weekly_aggregates</c> rows the way stage 1 stores them (docs/domain.md, Stage 1), so that stage 2 is tested
 /// without stage 1: factors <c>{factor: {mean, sd, n, se}}</c>, indices <c>{index: {value, sigma, state}}</c>,
 /// and <c>'{}'</c> for both when suppressed.
 /// </summary>
