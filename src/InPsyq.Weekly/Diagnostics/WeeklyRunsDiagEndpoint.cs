@@ -10,9 +10,9 @@ namespace InPsyq.Weekly.Diagnostics;
 
 /// <summary>
 /// <c>GET /api/internal/diag/weekly-runs</c> (admin secret): the run history, newest first, with filters
-/// <c>week_start</c>, <c>status</c>, <c>trigger</c>, <c>limit</c> (default 50, at most 200) and an opaque
-/// <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for <c>Accept: text/html</c> or
-/// <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
+/// <c>week_start</c>, <c>status</c>, <c>trigger</c> (<c>schedule | manual | http | cli</c>), <c>limit</c> (default 50,
+/// at most 200) and an opaque <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for
+/// <c>Accept: text/html</c> or <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
 /// </summary>
 public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAuthenticator authenticator, TimeProvider time)
 {
@@ -49,6 +49,13 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
             week = parsed;
         }
 
+        var trigger = query["trigger"].FirstOrDefault();
+        if (trigger is not null && !RunNames.TriggerNames.Contains(trigger))
+        {
+            return JsonResponse.Error(ApiError.BadRequest(
+                "INVALID_TRIGGER", $"trigger must be one of {string.Join(", ", RunNames.TriggerNames)}.", "trigger"));
+        }
+
         RunCursor? after = null;
         if (query.TryGetValue("cursor", out var cursorText))
         {
@@ -71,7 +78,7 @@ public sealed class WeeklyRunsDiagEndpoint(NpgsqlDataSource dataSource, SecretAu
             """);
         command.Parameters.Add(new() { Value = (object?)week ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
         command.Parameters.Add(new() { Value = (object?)query["status"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = (object?)query["trigger"].FirstOrDefault() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)trigger ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = (object?)after?.StartedAtUtc ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = (object?)after?.RunId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         command.Parameters.Add(new() { Value = limit + 1 });
