@@ -11,6 +11,9 @@ internal sealed record AlertMessage(AlertKind Kind, string Scope, IsoWeek Week, 
 {
     public string? Mode { get; init; }
 
+    /// <summary>What started the run (<c>schedule | manual | http | cli</c>).</summary>
+    public string? Trigger { get; init; }
+
     public string? Status { get; init; }
 
     public RunCounts? Counts { get; init; }

@@ -18,7 +18,7 @@ internal static class AlertPayload
     {
         AlertFormat.Json => JsonSerializer.Serialize(
             new JsonBody(message.Kind.ToWire(), message.Scope, message.Week.ToString(), message.Week.Label, message.RunId,
-                message.Status, message.Counts, message.Errors, message.Summary),
+                message.Trigger, message.Status, message.Counts, message.Errors, message.Summary),
             WeeklyJson.Options),
         _ => Slack(message).ToJsonString(),
     };
@@ -60,6 +60,11 @@ internal static class AlertPayload
         if (message.Mode is { } mode)
         {
             yield return $"*Mode*\n{mode}";
+        }
+
+        if (message.Trigger is { } trigger)
+        {
+            yield return $"*Trigger*\n{trigger}";
         }
 
         if (message.Status is { } status)
@@ -105,6 +110,6 @@ internal static class AlertPayload
         .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
     private sealed record JsonBody(
-        string Kind, string Scope, string WeekStart, string WeekLabel, Guid? RunId, string? Status, RunCounts? Counts,
-        IReadOnlyList<AlertError> Errors, string Summary);
+        string Kind, string Scope, string WeekStart, string WeekLabel, Guid? RunId, string? Trigger, string? Status,
+        RunCounts? Counts, IReadOnlyList<AlertError> Errors, string Summary);
 }

@@ -102,6 +102,7 @@ internal sealed partial class RunAlertHandler(AlertService alerts, ILogger<RunAl
         new(kind, scope, request.Week, report.RunId, summary)
         {
             Mode = report.Mode,
+            Trigger = report.Trigger,
             Status = StatusText(report.Status),
             Counts = report.Counts,
             Errors = [.. report.Errors.Select(error => new AlertError(error.OrgId, error.TeamId, error.Stage, error.Code))],

@@ -9,9 +9,9 @@ namespace InPsyq.Weekly.Diagnostics;
 
 /// <summary>
 /// <c>GET /api/internal/diag/weekly-runs</c> (admin secret): the run history, newest first, with filters
-/// <c>week_start</c>, <c>status</c>, <c>trigger</c>, <c>limit</c> (default 50, at most 200) and an opaque
-/// <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for <c>Accept: text/html</c> or
-/// <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
+/// <c>week_start</c>, <c>status</c>, <c>trigger</c> (<c>schedule | manual | http | cli</c>), <c>limit</c> (default 50,
+/// at most 200) and an opaque <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for
+/// <c>Accept: text/html</c> or <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
 /// </summary>
 public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthenticator authenticator, TimeProvider time)
 {
@@ -41,6 +41,13 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
             week = parsed;
         }
 
+        var trigger = query["trigger"].FirstOrDefault();
+        if (trigger is not null && !RunNames.TriggerNames.Contains(trigger))
+        {
+            return JsonResponse.Error(ApiError.BadRequest(
+                "INVALID_TRIGGER", $"trigger must be one of {string.Join(", ", RunNames.TriggerNames)}.", "trigger"));
+        }
+
         RunCursor? after = null;
         if (query.TryGetValue("cursor", out var cursorText))
         {
@@ -55,7 +62,7 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
         var html = DiagQuery.WantsHtml(request);
         // One row beyond the page tells whether another page exists, so the last page never points at an empty one.
         var runs = await store.ListAsync(
-            new RunHistoryQuery(week, query["status"].FirstOrDefault(), query["trigger"].FirstOrDefault(), after?.StartedAtUtc, after?.RunId, limit + 1, html),
+            new RunHistoryQuery(week, query["status"].FirstOrDefault(), trigger, after?.StartedAtUtc, after?.RunId, limit + 1, html),
             cancellationToken);
         string? nextCursor = null;
         if (runs.Count > limit)

@@ -9,8 +9,12 @@ public delegate Task<JobOutcome?> JobHandler(JobContext context, CancellationTok
 /// </summary>
 public delegate Task<string?> JobCatchUp(CancellationToken cancellationToken);
 
-/// <summary>What a handler knows about the attempt it runs.</summary>
-public sealed record JobContext(string JobId, Guid ExecutionId, int Attempt, JobTrigger Trigger);
+/// <summary>What a handler knows about the attempt it runs. <see cref="Trigger"/> is the attempt's (a retry's is <see cref="JobTrigger.Retry"/>).</summary>
+public sealed record JobContext(string JobId, Guid ExecutionId, int Attempt, JobTrigger Trigger)
+{
+    /// <summary>What started the execution (<see cref="JobTrigger.Schedule"/> or <see cref="JobTrigger.Manual"/>), the same for each of its attempts.</summary>
+    public JobTrigger StartedBy { get; init; } = Trigger;
+}
 
 /// <summary>
 /// A job: a unique id, a schedule (see <see cref="JobSchedule"/>), a handler, and how long one attempt may take and

@@ -179,7 +179,7 @@ public sealed partial class JobRunner(
         var retry = job.Definition.EffectiveRetry;
         for (var attempt = 1; ; attempt++)
         {
-            var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry);
+            var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry) { StartedBy = trigger };
             var result = await RunAttemptAsync(job.Definition, context, running);
             if (result.Status is not (JobStatus.Failed or JobStatus.TimedOut))
             {

@@ -13,12 +13,18 @@ public enum RunMode
     InterpretationOnly,
 }
 
-/// <summary>What started a run.</summary>
+/// <summary>
+/// What started a run, in the vocabulary of the jobs' triggers (<c>schedule | manual | retry</c>): the weekly-run job
+/// on its schedule (the Functions timer, also when fired through the Functions admin API, or the standalone
+/// scheduler; a retry of such an execution too), the weekly-run job started by a person (the admin job endpoint or
+/// <c>run-job weekly-run</c>), the run endpoint, or the CLI's <c>run-weekly</c> and <c>backfill</c>.
+/// </summary>
 public enum RunTrigger
 {
-    Timer,
+    Schedule,
     Http,
     Cli,
+    Manual,
 }
 
 /// <summary>Wire names of the run enums, shared by the request contract, the report and the audit table.</summary>
@@ -47,11 +53,16 @@ public static class RunNames
     /// <summary>The status as in the report, the audit table and the metrics: lowercase.</summary>
     public static string ToWire(this RunStatus status) => status.ToString().ToLowerInvariant();
 
+    /// <summary>The trigger as in the report, the audit table, the lock metadata, the metrics and the diag filter.</summary>
     public static string ToWire(this RunTrigger trigger) => trigger switch
     {
-        RunTrigger.Timer => "timer",
+        RunTrigger.Schedule => "schedule",
         RunTrigger.Http => "http",
         RunTrigger.Cli => "cli",
+        RunTrigger.Manual => "manual",
         _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
     };
+
+    /// <summary>Every trigger's wire name.</summary>
+    public static IReadOnlyList<string> TriggerNames { get; } = [.. Enum.GetValues<RunTrigger>().Select(ToWire)];
 }

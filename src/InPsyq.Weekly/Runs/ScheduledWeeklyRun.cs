@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.Runs;
 
 /// <summary>
-/// The timer's run: FULL for the last completed week before the latest schedule occurrence. A past-due firing
-/// after downtime runs once, for the latest occurrence, whatever it missed before.
+/// The weekly-run job's run: FULL for the last completed week before the latest schedule occurrence, recorded with
+/// the trigger of the job execution (<see cref="RunTrigger.Schedule"/> or <see cref="RunTrigger.Manual"/>). A
+/// past-due firing after downtime runs once, for the latest occurrence, whatever it missed before.
 /// </summary>
 public sealed class ScheduledWeeklyRun(WeeklyRunner runner, IOptions<WeeklyRunOptions> options, TimeProvider time)
 {
@@ -16,9 +17,9 @@ public sealed class ScheduledWeeklyRun(WeeklyRunner runner, IOptions<WeeklyRunOp
     public IsoWeek? CurrentTargetWeek() =>
         Schedule.LatestOccurrenceAtOrBefore(time.GetUtcNow()) is { } occurrence ? WeeklySchedule.TargetWeekFor(occurrence) : null;
 
-    public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
+    public async Task<RunResult> RunAsync(RunTrigger trigger, CancellationToken cancellationToken)
     {
         var week = CurrentTargetWeek() ?? WeeklySchedule.TargetWeekFor(time.GetUtcNow());
-        return await runner.RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false), RunTrigger.Timer, cancellationToken);
+        return await runner.RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false), trigger, cancellationToken);
     }
 }

@@ -85,6 +85,8 @@ public sealed partial class WeeklyRunner(
 
             await using (attempt.Lock)
             {
+                // Only the run endpoint answers within an HTTP request's limit; a manual run of the weekly-run job (also
+                // through the admin job endpoint) has the job's budget, like a scheduled one.
                 var deadline = execution.Trigger == RunTrigger.Http ? runOptions.Value.HttpDeadline : runOptions.Value.RunDeadline;
                 report = await execution.RunAsync(attempt.Lock!, holder, deadline, cancellationToken);
             }

@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
-/// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job. Completed → succeeded;
+/// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job, recorded in <c>weekly_runs</c> with
+/// trigger <c>manual</c> when a person started the execution, else <c>schedule</c>. Completed → succeeded;
 /// partial or failed (or refused, e.g. a dependency down) → failed; locked (the week's lock, or every org's) → skipped. One attempt: a rerun is a
 /// person's decision (see docs/runbooks/WEEKLY_RUN.md). Its budget is the lock TTL, by which the run stops itself.
 /// </summary>
@@ -32,7 +33,8 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
 
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
-        var result = await weeklyRun.RunAsync(cancellationToken);
+        var trigger = context.StartedBy == JobTrigger.Manual ? RunTrigger.Manual : RunTrigger.Schedule;
+        var result = await weeklyRun.RunAsync(trigger, cancellationToken);
         if (result.Refusal is { IsLocked: true } locked)
         {
             // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.

@@ -43,6 +43,18 @@ public sealed class AlertPayloadTests
     }
 
     [Fact]
+    public void The_trigger_of_the_run_is_a_slack_fact_and_a_json_field()
+    {
+        var message = new AlertMessage(AlertKind.RunFailed, "all", s_week, Guid.NewGuid(), "Run failed.") { Mode = "FULL", Trigger = "manual", Status = "failed" };
+
+        var slack = JsonDocument.Parse(AlertPayload.Render(message, AlertFormat.Slack)).RootElement;
+        var json = JsonDocument.Parse(AlertPayload.Render(message, AlertFormat.Json)).RootElement;
+
+        Assert.Contains("*Trigger*\nmanual", slack.GetProperty("blocks")[2].GetProperty("fields").EnumerateArray().Select(field => field.GetProperty("text").GetString()));
+        Assert.Equal("manual", json.GetProperty("trigger").GetString());
+    }
+
+    [Fact]
     public void Slack_control_characters_in_a_summary_are_escaped()
     {
         var message = new AlertMessage(AlertKind.WeekMissed, "all", s_week, null, "No run <by> the deadline & none queued.");

@@ -141,7 +141,7 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
 
         var body = JsonDocument.Parse(Assert.Single(_receiver.Requests).Body).RootElement;
         Assert.Equal(
-            ["kind", "scope", "week_start", "week_label", "run_id", "status", "counts", "errors", "summary"],
+            ["kind", "scope", "week_start", "week_label", "run_id", "trigger", "status", "counts", "errors", "summary"],
             body.EnumerateObject().Select(property => property.Name));
         Assert.Equal(
             ("run_partial", $"org:{org}", report.WeekStart, report.WeekLabel, report.RunId.ToString(), "partial"),

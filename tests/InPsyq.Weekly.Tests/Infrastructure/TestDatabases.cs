@@ -33,6 +33,14 @@ internal static class TestDatabases
         return ConnectionStringFor(name);
     }
 
+    /// <summary>A new database without any migration, for tests of the migrations themselves.</summary>
+    public static async Task<string> CreateEmptyAsync()
+    {
+        var name = $"inpsyq_e_{Guid.NewGuid():N}"[..24];
+        await ExecuteAsync($"create database {name}");
+        return ConnectionStringFor(name);
+    }
+
     public static async Task DropAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;

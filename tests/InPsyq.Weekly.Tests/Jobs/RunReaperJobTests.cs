@@ -100,7 +100,7 @@ public sealed class RunReaperJobTests(IntegrationFixture fixture) : IClassFixtur
         await blob.UploadAsync(BinaryData.Empty, overwrite: true);
         if (runId is { } id)
         {
-            await blob.SetMetadataAsync(new LockHolder(id, "timer", "FULL", "all", expiresAt.AddMinutes(-10), expiresAt, "test-host").ToMetadata());
+            await blob.SetMetadataAsync(new LockHolder(id, "schedule", "FULL", "all", expiresAt.AddMinutes(-10), expiresAt, "test-host").ToMetadata());
         }
 
         if (leased)

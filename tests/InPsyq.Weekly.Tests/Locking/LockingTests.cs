@@ -180,7 +180,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
     {
         var locks = fixture.CreateServices().GetRequiredService<WeeklyLockManager>();
         var key = LockKey.WholeWeek(IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-7));
-        var holder = new LockHolder(Guid.NewGuid(), "timer", "FULL", "all", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(10), "host-a/42");
+        var holder = new LockHolder(Guid.NewGuid(), "schedule", "FULL", "all", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(10), "host-a/42");
 
         var attempt = await locks.TryAcquireAsync(key, holder, CancellationToken.None);
         var second = await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None);

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace InPsyq.Weekly.Tests.Ops;
 
-/// <summary>Writes <c>weekly_runs</c> rows directly, for history scenarios a real run cannot produce quickly.</summary>
+/// <summary>Writes (and reads back) <c>weekly_runs</c> rows directly, for history scenarios a real run cannot produce quickly.</summary>
 public sealed class RunRows(NpgsqlDataSource dataSource)
 {
     /// <summary>
@@ -18,7 +18,7 @@ public sealed class RunRows(NpgsqlDataSource dataSource)
         IsoWeek? week = null,
         string mode = "FULL",
         Guid? orgId = null,
-        string trigger = "timer",
+        string trigger = "schedule",
         long? durationMs = 1000,
         long tokensIn = 0,
         long tokensOut = 0,
@@ -67,6 +67,13 @@ public sealed class RunRows(NpgsqlDataSource dataSource)
             }),
         };
         return JsonSerializer.Serialize(document);
+    }
+
+    public async Task<string> TriggerOfAsync(Guid runId)
+    {
+        await using var command = dataSource.CreateCommand("select trigger from weekly_runs where run_id = $1");
+        command.Parameters.Add(new() { Value = runId });
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     public async Task ClearAsync()

@@ -242,7 +242,7 @@ public sealed class WeeklyHealthTests(WeeklyHealthTests.Fixture fixture) : IClas
     {
         var blob = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(key.BlobName);
         await blob.UploadAsync(BinaryData.Empty, overwrite: true);
-        var holder = new LockHolder(Guid.NewGuid(), "timer", "FULL", "all", expiresAt.AddMinutes(-10), expiresAt, "test-host");
+        var holder = new LockHolder(Guid.NewGuid(), "schedule", "FULL", "all", expiresAt.AddMinutes(-10), expiresAt, "test-host");
         await blob.SetMetadataAsync(holder.ToMetadata());
         var lease = blob.GetBlobLeaseClient();
         await lease.AcquireAsync(TimeSpan.FromSeconds(60));

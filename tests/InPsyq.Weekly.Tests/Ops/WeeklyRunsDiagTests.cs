@@ -10,7 +10,7 @@ public sealed class WeeklyRunsDiagTests(WeeklyRunsDiagTests.Fixture fixture) : I
 {
     private const int RowCount = 120;
     private static readonly string[] s_statuses = ["completed", "partial", "failed", "locked"];
-    private static readonly string[] s_triggers = ["timer", "http", "cli"];
+    private static readonly string[] s_triggers = ["schedule", "http", "cli"];
 
     public sealed class Fixture : IntegrationFixture
     {
@@ -94,6 +94,7 @@ public sealed class WeeklyRunsDiagTests(WeeklyRunsDiagTests.Fixture fixture) : I
     [InlineData("limit=ten", "INVALID_LIMIT")]
     [InlineData("cursor=not-a-cursor", "INVALID_CURSOR")]
     [InlineData("week_start=2026-13-01", "INVALID_DATE")]
+    [InlineData("trigger=timer", "INVALID_TRIGGER")]
     public async Task Invalid_parameters_are_400_with_a_code(string query, string code)
     {
         var response = await SendAsync($"/api/internal/diag/weekly-runs?{query}");

@@ -47,11 +47,11 @@ public sealed class BackfillAndTimerTests(ScriptedStageFixture fixture) : IClass
         var services = fixture.CreateServices(configure: s => s.AddSingleton<TimeProvider>(clock).AddSingleton<IPipelineStage>(rollup));
         await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
 
-        var result = await services.GetRequiredService<ScheduledWeeklyRun>().RunAsync(CancellationToken.None);
+        var result = await services.GetRequiredService<ScheduledWeeklyRun>().RunAsync(RunTrigger.Schedule, CancellationToken.None);
 
         Assert.Equal("2026-11-16", result.Report!.WeekStart);
         Assert.Equal("2026-W47", result.Report.WeekLabel);
-        Assert.Equal(("timer", "FULL"), (result.Report.Trigger, result.Report.Mode));
+        Assert.Equal(("schedule", "FULL"), (result.Report.Trigger, result.Report.Mode));
         Assert.Null(result.Report.Scope.OrgId);
     }
 }

@@ -1,0 +1,54 @@
+using InPsyq.Weekly.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace InPsyq.Functions.Tests;
+
+/// <summary>
+/// Every function class can be created from the services the Functions app composes, the way the worker creates it
+/// for an invocation (<c>ActivatorUtilities</c> over a scope). A service the standalone host registers but the
+/// Functions app does not would make a function fail on its first invocation in Azure; here it fails a test.
+/// </summary>
+public sealed class FunctionActivationTests
+{
+    [Fact]
+    public void Every_function_class_is_activated_from_the_apps_own_services()
+    {
+        using var host = FunctionsAppHost.Build();
+
+        Assert.NotEmpty(FunctionsAppHost.FunctionClasses);
+        Assert.Empty(ActivationFailures(host));
+    }
+
+    [Fact]
+    public void A_service_the_app_does_not_register_fails_activation_naming_it()
+    {
+        // As if the job endpoints were registered by the standalone host's composition root only.
+        using var host = FunctionsAppHost.Build(configure: services => services.RemoveAll<JobEndpoints>());
+
+        var failures = ActivationFailures(host);
+
+        Assert.Equal(["CancelJob", "RunJob"], failures.Select(failure => failure.Function));
+        Assert.All(failures, failure => Assert.Contains(nameof(JobEndpoints), failure.Error, StringComparison.Ordinal));
+    }
+
+    private static List<(string Function, string Error)> ActivationFailures(IHost host)
+    {
+        using var scope = host.Services.CreateScope();
+        var failures = new List<(string, string)>();
+        foreach (var type in FunctionsAppHost.FunctionClasses)
+        {
+            try
+            {
+                ActivatorUtilities.CreateInstance(scope.ServiceProvider, type);
+            }
+            catch (InvalidOperationException e)
+            {
+                failures.Add((type.Name, e.Message));
+            }
+        }
+
+        return failures;
+    }
+}
