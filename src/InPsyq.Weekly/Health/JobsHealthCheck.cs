@@ -1,5 +1,6 @@
 using System.Globalization;
 using InPsyq.Weekly.Jobs;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace InPsyq.Weekly.Health;
@@ -11,9 +12,7 @@ namespace InPsyq.Weekly.Health;
 /// </summary>
 public sealed class JobsHealthCheck(NpgsqlDataSource dataSource, JobRegistry registry, TimeProvider time) : IHealthCheck
 {
-    public string Name => "jobs";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var enabled = registry.Jobs.Where(job => job.Definition.Enabled).ToDictionary(job => job.Id, StringComparer.Ordinal);
         await using var command = dataSource.CreateCommand("""
@@ -50,7 +49,7 @@ public sealed class JobsHealthCheck(NpgsqlDataSource dataSource, JobRegistry reg
 
         var observed = problems.Count.ToString(CultureInfo.InvariantCulture);
         return problems.Count == 0
-            ? HealthCheckResult.Healthy($"No enabled job's latest attempt failed and none is overdue ({enabled.Count} enabled).", observed, "jobs_unhealthy")
-            : HealthCheckResult.Degraded($"Failing or overdue: {string.Join(", ", problems)}.", observed, "jobs_unhealthy");
+            ? HealthCheckResult.Healthy($"No enabled job's latest attempt failed and none is overdue ({enabled.Count} enabled).", data: HealthObservation.Of(observed, "jobs_unhealthy"))
+            : HealthCheckResult.Degraded($"Failing or overdue: {string.Join(", ", problems)}.", data: HealthObservation.Of(observed, "jobs_unhealthy"));
     }
 }
