@@ -19,7 +19,7 @@ public sealed class WeeklyHealthReportWriter(IOptions<HealthOptions> options, Ti
     public JsonResponse Write(HealthReport report) =>
         new(report.Status == HealthStatus.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, Describe(report));
 
-    public WeeklyHealthReport Describe(HealthReport report) => new(
+    private WeeklyHealthReport Describe(HealthReport report) => new(
         report.Status,
         time.GetUtcNow(),
         s_version,
