@@ -170,7 +170,8 @@ public static class WeeklyCli
             var range = count is { } weekCount
                 ? Backfill.Between(current.AddWeeks(parse.GetValue(untilOffset) - weekCount + 1), current.AddWeeks(parse.GetValue(untilOffset)))
                 : Backfill.Between(first.Week, last!.Week);
-            var results = await backfill.RunAsync(range, first, RunTrigger.Cli, new Progress<(int Done, int Total, RunResult Last)>(ProgressBar.Print), cancellationToken);
+            var results = await new ConsoleProgress(CliConsole.StandardOutput(), time).RunAsync("backfill", range.Count, "weeks", batch =>
+                backfill.RunAsync(range, first, RunTrigger.Cli, new BackfillProgress(batch), cancellationToken));
             return ExitCodes.Worst(results.Select(result => result.Refusal is { } refusal ? ExitCodes.For(refusal) : ExitCodes.For(result.Report!.Status)));
         }, cancellationToken));
         return command;

@@ -57,6 +57,18 @@ internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions
     }
 }
 
+/// <summary>A timeout of zero would fail every health check and every dependency probe before it is asked.</summary>
+internal sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HealthOptions options)
+    {
+        var failures = new List<string>();
+        Settings.RequirePositive(failures, "HEALTH_CHECK_TIMEOUT_SECONDS", options.CheckTimeoutSeconds);
+        Settings.RequirePositive(failures, "HEALTH_ABANDONED_WINDOW_SECONDS", options.AbandonedWindowSeconds);
+        return Settings.Result(failures);
+    }
+}
+
 internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)

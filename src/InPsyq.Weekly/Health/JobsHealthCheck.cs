@@ -1,5 +1,6 @@
 using System.Globalization;
 using InPsyq.Weekly.Jobs;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace InPsyq.Weekly.Health;
 
@@ -10,9 +11,7 @@ namespace InPsyq.Weekly.Health;
 /// </summary>
 public sealed class JobsHealthCheck(JobExecutionLog executions, JobRegistry registry, TimeProvider time) : IHealthCheck
 {
-    public string Name => "jobs";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var enabled = registry.Jobs.Where(job => job.Definition.Enabled).ToDictionary(job => job.Id, StringComparer.Ordinal);
         var now = time.GetUtcNow();
@@ -34,7 +33,7 @@ public sealed class JobsHealthCheck(JobExecutionLog executions, JobRegistry regi
 
         var observed = problems.Count.ToString(CultureInfo.InvariantCulture);
         return problems.Count == 0
-            ? HealthCheckResult.Healthy($"No enabled job's latest attempt failed and none is overdue ({enabled.Count} enabled).", observed, "jobs_unhealthy")
-            : HealthCheckResult.Degraded($"Failing or overdue: {string.Join(", ", problems)}.", observed, "jobs_unhealthy");
+            ? HealthCheckResult.Healthy($"No enabled job's latest attempt failed and none is overdue ({enabled.Count} enabled).", data: HealthObservation.Of(observed, "jobs_unhealthy"))
+            : HealthCheckResult.Degraded($"Failing or overdue: {string.Join(", ", problems)}.", data: HealthObservation.Of(observed, "jobs_unhealthy"));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using InPsyq.Weekly.Interpretation;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Health;
@@ -13,15 +14,11 @@ public sealed class LlmHealthCheck(IOptions<LlmOptions> options, IHttpClientFact
 {
     public const string HttpClientName = "llm-health";
 
-    public string Name => "llm";
-
-    public HealthStatus WhenUnanswered => HealthStatus.Degraded;
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (options.Value.Endpoint is not { } endpoint)
         {
-            return HealthCheckResult.Healthy("Offline interpreter: no AZURE_OPENAI_ENDPOINT is configured, so no LLM is called.", OfflineInterpreter.ModelId, "model");
+            return HealthCheckResult.Healthy("Offline interpreter: no AZURE_OPENAI_ENDPOINT is configured, so no LLM is called.", data: HealthObservation.Of(OfflineInterpreter.ModelId, "model"));
         }
 
         try
@@ -29,8 +26,8 @@ public sealed class LlmHealthCheck(IOptions<LlmOptions> options, IHttpClientFact
             using var response = await httpClients.CreateClient(HttpClientName).GetAsync(endpoint, cancellationToken);
             var status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
             return (int)response.StatusCode < 500
-                ? HealthCheckResult.Healthy("The Azure OpenAI endpoint answers.", status, "http_status")
-                : HealthCheckResult.Degraded("The Azure OpenAI endpoint answers with a server error; interpretations may fail or fall back.", status, "http_status");
+                ? HealthCheckResult.Healthy("The Azure OpenAI endpoint answers.", data: HealthObservation.Of(status, "http_status"))
+                : HealthCheckResult.Degraded("The Azure OpenAI endpoint answers with a server error; interpretations may fail or fall back.", data: HealthObservation.Of(status, "http_status"));
         }
         catch (HttpRequestException e)
         {

@@ -4,6 +4,7 @@ using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Health;
@@ -16,9 +17,7 @@ public sealed class LocksHealthCheck(BlobStore blobs, WeeklyRunStore runs, IOpti
 {
     private const int NamesShown = 3;
 
-    public string Name => "locks";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var pastTtl = new List<string>();
@@ -35,14 +34,13 @@ public sealed class LocksHealthCheck(BlobStore blobs, WeeklyRunStore runs, IOpti
         var issues = (pastTtl.Count + abandoned).ToString(CultureInfo.InvariantCulture);
         if (pastTtl.Count == 0 && abandoned == 0)
         {
-            return HealthCheckResult.Healthy("No lock is held past its TTL and no run was abandoned recently.", issues, "issues");
+            return HealthCheckResult.Healthy("No lock is held past its TTL and no run was abandoned recently.", data: HealthObservation.Of(issues, "issues"));
         }
 
         var shown = string.Join(", ", pastTtl.Take(NamesShown)) + (pastTtl.Count > NamesShown ? ", …" : string.Empty);
         return HealthCheckResult.Degraded(
             $"{pastTtl.Count} lock(s) held past their TTL{(pastTtl.Count > 0 ? $" ({shown})" : string.Empty)}; "
             + $"{abandoned} run(s) abandoned in the last {options.Value.AbandonedWindow.TotalDays:0.#} days.",
-            issues,
-            "issues");
+            data: HealthObservation.Of(issues, "issues"));
     }
 }

@@ -4,6 +4,7 @@ using Azure.Identity;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -12,30 +13,26 @@ namespace InPsyq.Weekly.Health;
 /// <summary><c>postgres</c>: the server answers and the pipeline migrations are current.</summary>
 public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
 {
-    public string Name => "postgres";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
             $"select max(version) from {DatabaseMigrator.PipelineChangelog} where success and version is not null");
         var applied = await command.ExecuteScalarAsync(cancellationToken) as string;
         var expected = DatabaseMigrator.LatestPipelineVersion;
         return applied is not null && new Version(applied) >= new Version(expected)
-            ? HealthCheckResult.Healthy("Postgres answers and the pipeline migrations are current.", applied, "schema_version")
-            : HealthCheckResult.Unhealthy($"Pipeline migrations are behind this build (expected {expected}); run 'migrate'.", applied, "schema_version");
+            ? HealthCheckResult.Healthy("Postgres answers and the pipeline migrations are current.", data: HealthObservation.Of(applied, "schema_version"))
+            : HealthCheckResult.Unhealthy($"Pipeline migrations are behind this build (expected {expected}); run 'migrate'.", data: HealthObservation.Of(applied, "schema_version"));
     }
 }
 
 /// <summary><c>blob_storage</c>: both containers exist and answer.</summary>
 public sealed class BlobStorageHealthCheck(BlobStore blobs) : IHealthCheck
 {
-    public string Name => "blob_storage";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         await blobs.Locks.GetPropertiesAsync(cancellationToken: cancellationToken);
         await blobs.Attribution.GetPropertiesAsync(cancellationToken: cancellationToken);
-        return HealthCheckResult.Healthy("The lock and attribution containers answer.", "2", "containers");
+        return HealthCheckResult.Healthy("The lock and attribution containers answer.", data: HealthObservation.Of("2", "containers"));
     }
 }
 
@@ -53,9 +50,7 @@ public sealed class AuthHealthCheck(
     /// <summary>The token audience of Azure OpenAI (the default of <c>AzureOpenAIClientOptions.Audience</c>).</summary>
     internal const string OpenAITokenScope = "https://cognitiveservices.azure.com/.default";
 
-    public string Name => "auth";
-
-    public async Task<HealthCheckResult> CheckAsync(CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var failures = new SecretsOptionsValidator().Validate(null, secrets.Value);
         if (failures.Failed)
@@ -73,7 +68,7 @@ public sealed class AuthHealthCheck(
             catch (AuthenticationFailedException exception)
             {
                 return HealthCheckResult.Unhealthy(
-                    $"No managed-identity token for {connection} ({scope}): {FirstLine(exception.Message)}", "0", "identity_tokens");
+                    $"No managed-identity token for {connection} ({scope}): {FirstLine(exception.Message)}", data: HealthObservation.Of("0", "identity_tokens"));
             }
         }
 
@@ -82,7 +77,7 @@ public sealed class AuthHealthCheck(
             ? HealthCheckResult.Healthy(secretsMessage)
             : HealthCheckResult.Healthy(
                 $"{secretsMessage} Managed-identity tokens acquired for {string.Join(", ", connections.Select(c => c.Connection))}.",
-                connections.Count.ToString(CultureInfo.InvariantCulture), "identity_tokens");
+                data: HealthObservation.Of(connections.Count.ToString(CultureInfo.InvariantCulture), "identity_tokens"));
     }
 
     private List<(string Connection, string Scope)> IdentityConnections()

@@ -34,7 +34,7 @@ public static class WeeklyServiceCollectionExtensions
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration);
         services.AddValidatedOptions<JobsOptions, JobsOptionsValidator>(configuration);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration);
-        services.AddOptions<HealthOptions>().Bind(configuration);
+        services.AddValidatedOptions<HealthOptions, HealthOptionsValidator>(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HostIdentity>();
@@ -75,17 +75,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();
         services.TryAddSingleton<JobsDiagEndpoint>();
         services.TryAddSingleton<JobEndpoints>();
-        services.TryAddEnumerable(
-        [
-            ServiceDescriptor.Singleton<IHealthCheck, PostgresHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, BlobStorageHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, AuthHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, WeeklyRunHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, LocksHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, JobsHealthCheck>(),
-            ServiceDescriptor.Singleton<IHealthCheck, LlmHealthCheck>(),
-        ]);
-        services.AddHttpClient(LlmHealthCheck.HttpClientName);
+        services.AddWeeklyHealthChecks();
         return services;
     }
 

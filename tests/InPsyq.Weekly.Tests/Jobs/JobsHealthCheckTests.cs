@@ -3,6 +3,7 @@ using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 
 namespace InPsyq.Weekly.Tests.Jobs;
@@ -20,7 +21,7 @@ public sealed class JobsHealthCheckTests(IntegrationFixture fixture) : IClassFix
         await JobKit.AddAttemptAsync(fixture.DataSource, RunReaperJob.Id, "succeeded", now.AddMinutes(-12));
         await JobKit.AddAttemptAsync(fixture.DataSource, "retired-job", "failed", now.AddMinutes(-12));
 
-        var withinTwoPeriods = await check.CheckAsync(CancellationToken.None);
+        var withinTwoPeriods = await check.CheckHealthAsync(new HealthCheckContext());
         await JobKit.AddAttemptAsync(fixture.DataSource, RunReaperJob.Id, "succeeded", now.AddMinutes(-22));
         await using (var command = fixture.DataSource.CreateCommand("delete from scheduled_job_executions where started_at > $1 - interval '15 minutes' and job_id = 'run-reaper'"))
         {
@@ -28,12 +29,12 @@ public sealed class JobsHealthCheckTests(IntegrationFixture fixture) : IClassFix
             await command.ExecuteNonQueryAsync();
         }
 
-        var overdue = await check.CheckAsync(CancellationToken.None);
+        var overdue = await check.CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal("healthy", withinTwoPeriods.Status.ToString().ToLowerInvariant());
         Assert.Equal("degraded", overdue.Status.ToString().ToLowerInvariant());
-        Assert.Contains("run-reaper (overdue since 2026-03-04 11:45 UTC)", overdue.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("retention-cleanup", overdue.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("retired-job", overdue.Message, StringComparison.Ordinal);
+        Assert.Contains("run-reaper (overdue since 2026-03-04 11:45 UTC)", overdue.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("retention-cleanup", overdue.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("retired-job", overdue.Description, StringComparison.Ordinal);
     }
 }

@@ -4,6 +4,7 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
@@ -30,7 +31,7 @@ public sealed class AuthHealthCheckTests
     [Fact]
     public async Task With_secret_based_connections_only_no_token_is_asked_for()
     {
-        var result = await Check(entraPostgres: false, blobByUri: false, llmKey: "key").CheckAsync(CancellationToken.None);
+        var result = await Check(entraPostgres: false, blobByUri: false, llmKey: "key").CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Healthy, result.Status);
         await _credential.DidNotReceiveWithAnyArgs().GetTokenAsync(default, default);
@@ -39,12 +40,12 @@ public sealed class AuthHealthCheckTests
     [Fact]
     public async Task Every_identity_based_connection_gets_a_token_for_its_audience()
     {
-        var result = await Check(entraPostgres: true, blobByUri: true, llmKey: null).CheckAsync(CancellationToken.None);
+        var result = await Check(entraPostgres: true, blobByUri: true, llmKey: null).CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Healthy, result.Status);
-        Assert.Equal("3", result.ObservedValue);
-        Assert.Contains("postgres, blob_storage, llm", result.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("a-token-never-shown", result.Message, StringComparison.Ordinal);
+        Assert.Equal("3", HealthObservation.ValueIn(result.Data));
+        Assert.Contains("postgres, blob_storage, llm", result.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("a-token-never-shown", result.Description, StringComparison.Ordinal);
         string[] expected = [PostgresDataSourceFactory.EntraTokenScope, AuthHealthCheck.StorageTokenScope, AuthHealthCheck.OpenAITokenScope];
         Assert.Equal(expected, Scopes());
     }
@@ -52,7 +53,7 @@ public sealed class AuthHealthCheckTests
     [Fact]
     public async Task An_llm_called_with_a_key_needs_no_token()
     {
-        await Check(entraPostgres: true, blobByUri: false, llmKey: "key").CheckAsync(CancellationToken.None);
+        await Check(entraPostgres: true, blobByUri: false, llmKey: "key").CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal([PostgresDataSourceFactory.EntraTokenScope], Scopes());
     }
@@ -63,13 +64,13 @@ public sealed class AuthHealthCheckTests
         _credential.GetTokenAsync(Arg.Is<TokenRequestContext>(context => context.Scopes.Contains(AuthHealthCheck.StorageTokenScope)), Arg.Any<CancellationToken>())
             .ThrowsAsync(new CredentialUnavailableException("ManagedIdentityCredential authentication unavailable.\nSee the troubleshooting guide."));
 
-        var result = await Check(entraPostgres: true, blobByUri: true, llmKey: null).CheckAsync(CancellationToken.None);
+        var result = await Check(entraPostgres: true, blobByUri: true, llmKey: null).CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Equal(
             $"No managed-identity token for blob_storage ({AuthHealthCheck.StorageTokenScope}): ManagedIdentityCredential authentication unavailable.",
-            result.Message);
-        Assert.DoesNotContain(CronSecret, result.Message, StringComparison.Ordinal);
+            result.Description);
+        Assert.DoesNotContain(CronSecret, result.Description, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,10 +82,10 @@ public sealed class AuthHealthCheckTests
             Options.Create(new LlmOptions()),
             _credential);
 
-        var result = await check.CheckAsync(CancellationToken.None);
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
-        Assert.Contains("must be different", result.Message, StringComparison.Ordinal);
+        Assert.Contains("must be different", result.Description, StringComparison.Ordinal);
         await _credential.DidNotReceiveWithAnyArgs().GetTokenAsync(default, default);
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
@@ -11,7 +12,9 @@ using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using NSubstitute;
 
 namespace InPsyq.Weekly.Tests.Ops;
@@ -85,9 +88,96 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
         Assert.DoesNotContain("hung-llm-api-key-never-shown", text, StringComparison.Ordinal);
     }
 
-    private async Task<(int Status, HealthReport Report, string Text, TimeSpan Elapsed)> CheckAsync(Dictionary<string, string?> overrides)
+    [Fact]
+    public async Task Checks_that_ignore_cancellation_time_out_side_by_side_not_one_after_the_other()
+    {
+        string[] stuck = ["stuck_a", "stuck_b", "stuck_c"];
+        var (status, report, _, elapsed) = await CheckAsync(new(), checks =>
+        {
+            foreach (var name in stuck)
+            {
+                checks.AddCheck(name, new NeverAnswers(), tags: [WeeklyHealthChecks.Tag]);
+            }
+        });
+
+        // One after the other they would take three timeouts.
+        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(TimeoutSeconds + 1));
+        Assert.Equal(503, status);
+        Assert.All(stuck, name =>
+        {
+            Assert.Equal(HealthStatus.Unhealthy, report.Checks[name].Status);
+            Assert.Equal("No answer within 2 s.", report.Checks[name].Message);
+            Assert.InRange(report.Checks[name].DurationMs, (TimeoutSeconds * 1000) - 100, (TimeoutSeconds + 1) * 1000);
+        });
+        Assert.Equal(HealthStatus.Healthy, report.Checks["postgres"].Status);
+    }
+
+    [Fact]
+    public async Task A_check_that_throws_is_unhealthy_and_shows_only_the_type_of_its_exception()
+    {
+        var failure = new InvalidOperationException("Failed to connect to db.internal.example:5432");
+        var (status, report, text, _) = await CheckAsync(new(), checks => checks.AddCheck("throws", new Throws(failure), tags: [WeeklyHealthChecks.Tag]));
+
+        Assert.Equal(503, status);
+        Assert.Equal(HealthStatus.Unhealthy, report.Checks["throws"].Status);
+        Assert.Equal("The check failed (InvalidOperationException).", report.Checks["throws"].Message);
+        Assert.DoesNotContain("db.internal.example", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_the_checks_tagged_weekly_are_run_and_reported()
+    {
+        var untagged = new Throws(new InvalidOperationException("not a weekly check"));
+        var (_, report, _, _) = await CheckAsync(new(), checks => checks.AddCheck("other", untagged));
+
+        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "llm"], report.Checks.Keys);
+        Assert.Equal(0, untagged.Calls);
+    }
+
+    [Fact]
+    public void Every_weekly_check_has_the_configured_timeout_and_only_llm_is_degraded_when_unanswered()
+    {
+        var registrations = Services(new() { ["HEALTH_CHECK_TIMEOUT_SECONDS"] = "1.5" })
+            .GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
+
+        var weekly = registrations.Where(WeeklyHealthChecks.IsWeekly).ToList();
+        Assert.Equal(7, weekly.Count);
+        Assert.All(weekly, registration =>
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1.5), registration.Timeout);
+            Assert.Equal(registration.Name == "llm" ? HealthStatus.Degraded : HealthStatus.Unhealthy, registration.FailureStatus);
+        });
+    }
+
+    [Fact]
+    public void A_check_timeout_that_is_not_positive_is_refused()
+    {
+        var options = Services(new() { ["HEALTH_CHECK_TIMEOUT_SECONDS"] = "0" }).GetRequiredService<IOptions<HealthOptions>>();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => options.Value);
+        Assert.Contains("HEALTH_CHECK_TIMEOUT_SECONDS must be a positive number of seconds (got 0).", failure.Failures);
+    }
+
+    private async Task<(int Status, WeeklyHealthReport Report, string Text, TimeSpan Elapsed)> CheckAsync(
+        Dictionary<string, string?> overrides, Action<IHealthChecksBuilder>? addChecks = null)
     {
         overrides["HEALTH_CHECK_TIMEOUT_SECONDS"] = TimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        var services = Services(overrides, addChecks);
+        var context = new DefaultHttpContext();
+        context.Request.Headers["X-ADMIN-SECRET"] = TestEnvironment.AdminSecret;
+
+        var stopwatch = Stopwatch.StartNew();
+        // Bounded, so an endpoint that waits for a stuck check fails the test instead of hanging it.
+        var response = (JsonResponse)await services.GetRequiredService<WeeklyHealthEndpoint>()
+            .HandleAsync(context.Request, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        stopwatch.Stop();
+
+        var report = (WeeklyHealthReport)response.Body;
+        return (response.StatusCode, report, JsonSerializer.Serialize(report, WeeklyJson.Options), stopwatch.Elapsed);
+    }
+
+    private ServiceProvider Services(Dictionary<string, string?> overrides, Action<IHealthChecksBuilder>? addChecks = null)
+    {
         var settings = fixture.Settings;
         foreach (var (key, value) in overrides)
         {
@@ -96,18 +186,29 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // The HTTP handlers without a host: the run endpoint needs a host lifetime, which no check touches.
-        var services = fixture.CreateServices(settings, services => services
-            .AddSingleton(Substitute.For<IHostApplicationLifetime>())
-            .AddInPsyqWeeklyHttp(configuration));
-        var context = new DefaultHttpContext();
-        context.Request.Headers["X-ADMIN-SECRET"] = TestEnvironment.AdminSecret;
+        return fixture.CreateServices(settings, services =>
+        {
+            services.AddSingleton(Substitute.For<IHostApplicationLifetime>()).AddInPsyqWeeklyHttp(configuration);
+            addChecks?.Invoke(services.AddHealthChecks());
+        });
+    }
 
-        var stopwatch = Stopwatch.StartNew();
-        var response = (JsonResponse)await services.GetRequiredService<WeeklyHealthEndpoint>().HandleAsync(context.Request, CancellationToken.None);
-        stopwatch.Stop();
+    /// <summary>A check whose client ignores cancellation and never answers.</summary>
+    private sealed class NeverAnswers : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            new TaskCompletionSource<HealthCheckResult>().Task;
+    }
 
-        var report = (HealthReport)response.Body;
-        return (response.StatusCode, report, JsonSerializer.Serialize(report, WeeklyJson.Options), stopwatch.Elapsed);
+    private sealed class Throws(Exception failure) : IHealthCheck
+    {
+        public int Calls { get; private set; }
+
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            Calls++;
+            throw failure;
+        }
     }
 
     /// <summary>A loopback TCP listener that accepts every connection and never sends a byte.</summary>

@@ -4,6 +4,7 @@ using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Tests.Ops;
@@ -14,9 +15,9 @@ public sealed class LlmHealthCheckTests
     [Fact]
     public async Task Offline_mode_is_healthy_and_says_so()
     {
-        var result = await Check(endpoint: null).CheckAsync(CancellationToken.None);
+        var result = await Check(endpoint: null).CheckHealthAsync(new HealthCheckContext());
         Assert.Equal(HealthStatus.Healthy, result.Status);
-        Assert.Contains("Offline", result.Message, StringComparison.Ordinal);
+        Assert.Contains("Offline", result.Description, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -36,18 +37,18 @@ public sealed class LlmHealthCheckTests
         await endpoint.StartAsync();
         var address = Loopback.AddressOf(endpoint);
 
-        var result = await Check(address).CheckAsync(CancellationToken.None);
+        var result = await Check(address).CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(expected, result.Status);
-        Assert.Equal(((int)answer).ToString(System.Globalization.CultureInfo.InvariantCulture), result.ObservedValue);
+        Assert.Equal(((int)answer).ToString(System.Globalization.CultureInfo.InvariantCulture), HealthObservation.ValueIn(result.Data));
     }
 
     [Fact]
     public async Task An_endpoint_that_refuses_connections_is_degraded_not_unhealthy()
     {
-        var result = await Check(new Uri("http://127.0.0.1:9/")).CheckAsync(CancellationToken.None);
+        var result = await Check(new Uri("http://127.0.0.1:9/")).CheckHealthAsync(new HealthCheckContext());
         Assert.Equal(HealthStatus.Degraded, result.Status);
-        Assert.DoesNotContain("127.0.0.1", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", result.Description, StringComparison.Ordinal);
     }
 
     private static LlmHealthCheck Check(Uri? endpoint)

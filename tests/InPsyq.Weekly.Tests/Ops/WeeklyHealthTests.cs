@@ -63,11 +63,34 @@ public sealed class WeeklyHealthTests(WeeklyHealthTests.Fixture fixture) : IClas
     }
 
     [Fact]
+    public async Task The_body_has_the_contract_shape()
+    {
+        await _runs.AddAsync("completed", s_dueRunAt, s_dueWeek);
+
+        var (_, body, _) = await GetHealthAsync();
+
+        Assert.Equal(["status", "checked_at", "version", "checks"], body.EnumerateObject().Select(property => property.Name));
+        Assert.Equal(s_now, body.GetProperty("checked_at").GetDateTimeOffset());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
+        var checks = body.GetProperty("checks");
+        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "llm"], checks.EnumerateObject().Select(check => check.Name));
+        Assert.All(checks.EnumerateObject(), check =>
+        {
+            Assert.Equal(["status", "observed_value", "observed_unit", "message", "duration_ms"], check.Value.EnumerateObject().Select(property => property.Name));
+            Assert.True(check.Value.GetProperty("duration_ms").GetInt64() >= 0);
+        });
+        var postgres = checks.GetProperty("postgres");
+        Assert.Equal(JsonValueKind.String, postgres.GetProperty("observed_value").ValueKind);
+        Assert.Equal("schema_version", postgres.GetProperty("observed_unit").GetString());
+    }
+
+    [Fact]
     public async Task No_run_at_all_is_degraded_no_run_yet()
     {
         var (response, body, _) = await GetHealthAsync();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal("degraded", body.GetProperty("status").GetString());
         Assert.Equal("degraded", Status(body, "weekly_run"));
         Assert.Contains("No run yet", Message(body, "weekly_run"), StringComparison.Ordinal);
