@@ -20,9 +20,10 @@ internal static class LockText
         {
             var state = entry.Leased ? "held" : "free";
             var holder = entry.Holder;
+            var run = holder?.RunId.ToString() ?? (entry.Leased ? "(not yet known)" : "-");
             var expiry = holder is null ? "-" : holder.ExpiresAt.ToString("O", CultureInfo.InvariantCulture) + (entry.PastExpiry ? " (past its TTL)" : string.Empty);
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{entry.Name,-50} {state,-7} {holder?.RunId.ToString() ?? "-",-36} {holder?.Mode ?? "-",-19} {holder?.Scope ?? "-",-45} {expiry}");
+                $"{entry.Name,-50} {state,-7} {run,-36} {holder?.Mode ?? "-",-19} {holder?.Scope ?? "-",-45} {expiry}");
         }
 
         return text.ToString().TrimEnd();

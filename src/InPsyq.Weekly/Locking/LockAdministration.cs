@@ -6,7 +6,7 @@ using InPsyq.Weekly.Weeks;
 
 namespace InPsyq.Weekly.Locking;
 
-/// <summary>One lock blob as an operator sees it.</summary>
+/// <summary>One lock blob as an operator sees it; leased with a null holder: its holder is not yet known.</summary>
 public sealed record LockEntry(string Name, bool Leased, LockHolder? Holder, bool PastExpiry);
 
 /// <summary>What <see cref="LockAdministration.ReleaseAsync"/> did.</summary>
@@ -33,7 +33,7 @@ public enum LockReleaseOutcome
 /// holders, and break a lease, refused unless the holder is past its hard TTL or the operator forces it. A broken
 /// lease makes a live holder lose its lock at its next renewal; its writes are fenced, so it cannot write after that.
 /// </summary>
-public sealed class LockAdministration(BlobStore blobs, TimeProvider time)
+public sealed class LockAdministration(BlobStore blobs, WeeklyLockManager locks, TimeProvider time)
 {
     public async Task<IReadOnlyList<LockEntry>> ListAsync(IsoWeek? week, CancellationToken cancellationToken)
     {
@@ -42,8 +42,10 @@ public sealed class LockAdministration(BlobStore blobs, TimeProvider time)
         var prefix = week is { } filter ? $"{filter}/" : null;
         await foreach (var blob in blobs.Locks.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix }, cancellationToken))
         {
-            var holder = LockHolder.FromMetadata(blob.Metadata);
-            entries.Add(new LockEntry(blob.Name, blob.Properties.LeaseState == LeaseState.Leased, holder, holder is not null && holder.ExpiresAt <= now));
+            // A leased lock shows its confirmed holder; a free one the last holder its metadata names.
+            var state = blob.Properties.LeaseState == LeaseState.Leased ? await locks.InspectAsync(blob.Name, cancellationToken) : LockState.Free;
+            var holder = state.Held ? state.Holder : LockHolder.FromMetadata(blob.Metadata);
+            entries.Add(new LockEntry(blob.Name, state.Held, holder, holder is not null && holder.ExpiresAt <= now));
         }
 
         return entries;

@@ -37,10 +37,10 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
 
         Assert.Equal(LockReleaseOutcome.RunMismatch, await admin.ReleaseAsync(key, Guid.NewGuid(), force: true, CancellationToken.None));
         Assert.Equal(LockReleaseOutcome.NotExpired, await admin.ReleaseAsync(key, holder.RunId, force: false, CancellationToken.None));
-        Assert.Equal(holder.RunId, (await locks.FindHolderAsync(key, CancellationToken.None))?.RunId);
+        Assert.Equal(holder.RunId, (await locks.InspectAsync(key, CancellationToken.None)).Holder?.RunId);
 
         Assert.Equal(LockReleaseOutcome.Released, await admin.ReleaseAsync(key, holder.RunId, force: true, CancellationToken.None));
-        Assert.Null(await locks.FindHolderAsync(key, CancellationToken.None));
+        Assert.Equal(LockState.Free, await locks.InspectAsync(key, CancellationToken.None));
         Assert.Equal(LockReleaseOutcome.NotFound, await admin.ReleaseAsync(LockKey.ForOrg(s_week, Guid.NewGuid()), holder.RunId, force: true, CancellationToken.None));
     }
 
