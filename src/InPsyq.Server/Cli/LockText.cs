@@ -29,13 +29,15 @@ internal static class LockText
         return text.ToString().TrimEnd();
     }
 
-    public static string Describe(LockReleaseOutcome outcome) => outcome switch
+    public static string Describe(LockRelease release) => release switch
     {
-        LockReleaseOutcome.Released => "released (the lease is broken; a live holder loses the lock at its next renewal)",
-        LockReleaseOutcome.AlreadyFree => "already free",
-        LockReleaseOutcome.NotFound => "no such lock",
-        LockReleaseOutcome.RunMismatch => "refused: held (or last held) by another run than --run-id",
-        LockReleaseOutcome.NotExpired => "refused: the holder is within its TTL; use --force to release it anyway",
-        _ => outcome.ToString(),
+        { Record: { } record } => string.Create(CultureInfo.InvariantCulture,
+            $"released the lease of run {record.HolderRunId}{(record.Forced ? ", forced within its TTL," : string.Empty)} by {record.ReleasedBy} at {record.ReleasedAt:O} (a live holder loses the lock at its next renewal)"),
+        { Outcome: LockReleaseOutcome.AlreadyFree } => "already free",
+        { Outcome: LockReleaseOutcome.NotFound } => "no such lock",
+        { Outcome: LockReleaseOutcome.RunMismatch } => "refused: held (or last held) by another run than --run-id",
+        { Outcome: LockReleaseOutcome.NotExpired } => "refused: the holder is within its TTL; use --force to release it anyway",
+        { Outcome: LockReleaseOutcome.ChangedHands } => "not released: the lock changed hands after it was read; nothing was broken (see `locks list`)",
+        _ => release.Outcome.ToString(),
     };
 }
