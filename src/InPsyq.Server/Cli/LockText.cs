@@ -20,21 +20,24 @@ internal static class LockText
         {
             var state = entry.Leased ? "held" : "free";
             var holder = entry.Holder;
+            var run = holder?.RunId.ToString() ?? (entry.Leased ? "(not yet known)" : "-");
             var expiry = holder is null ? "-" : holder.ExpiresAt.ToString("O", CultureInfo.InvariantCulture) + (entry.PastExpiry ? " (past its TTL)" : string.Empty);
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{entry.Name,-50} {state,-7} {holder?.RunId.ToString() ?? "-",-36} {holder?.Mode ?? "-",-19} {holder?.Scope ?? "-",-45} {expiry}");
+                $"{entry.Name,-50} {state,-7} {run,-36} {holder?.Mode ?? "-",-19} {holder?.Scope ?? "-",-45} {expiry}");
         }
 
         return text.ToString().TrimEnd();
     }
 
-    public static string Describe(LockReleaseOutcome outcome) => outcome switch
+    public static string Describe(LockRelease release) => release switch
     {
-        LockReleaseOutcome.Released => "released (the lease is broken; a live holder loses the lock at its next renewal)",
-        LockReleaseOutcome.AlreadyFree => "already free",
-        LockReleaseOutcome.NotFound => "no such lock",
-        LockReleaseOutcome.RunMismatch => "refused: held (or last held) by another run than --run-id",
-        LockReleaseOutcome.NotExpired => "refused: the holder is within its TTL; use --force to release it anyway",
-        _ => outcome.ToString(),
+        { Record: { } record } => string.Create(CultureInfo.InvariantCulture,
+            $"released the lease of run {record.HolderRunId}{(record.Forced ? ", forced within its TTL," : string.Empty)} by {record.ReleasedBy} at {record.ReleasedAt:O} (a live holder loses the lock at its next renewal)"),
+        { Outcome: LockReleaseOutcome.AlreadyFree } => "already free",
+        { Outcome: LockReleaseOutcome.NotFound } => "no such lock",
+        { Outcome: LockReleaseOutcome.RunMismatch } => "refused: held (or last held) by another run than --run-id",
+        { Outcome: LockReleaseOutcome.NotExpired } => "refused: the holder is within its TTL; use --force to release it anyway",
+        { Outcome: LockReleaseOutcome.ChangedHands } => "not released: the lock changed hands after it was read; nothing was broken (see `locks list`)",
+        _ => release.Outcome.ToString(),
     };
 }

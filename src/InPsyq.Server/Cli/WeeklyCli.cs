@@ -262,7 +262,7 @@ public static class WeeklyCli
         var org = new Option<string?>("--org") { Description = "The org lock (UUID); without it, the whole-week lock." };
         var runId = new Option<string>("--run-id") { Description = "The run that holds the lock, as `locks list` shows it.", Required = true };
         var force = new Option<bool>("--force") { Description = "Release even though the holder is within its TTL (it stops writing at its next renewal)." };
-        var release = new Command("release", "Break a lock's lease: refused unless the holder is past its TTL, or --force.") { releaseWeek, org, runId, force };
+        var release = new Command("release", "Release a lock's lease: refused unless the holder is past its TTL, or --force.") { releaseWeek, org, runId, force };
         release.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
         {
             var week = ParseWeek(parse.GetValue(releaseWeek)!, time, out var error);
@@ -284,13 +284,13 @@ public static class WeeklyCli
             }
 
             var key = new LockKey(week!.Value, orgId);
-            var outcome = await services.GetRequiredService<LockAdministration>()
+            var result = await services.GetRequiredService<LockAdministration>()
                 .ReleaseAsync(key, Guid.Parse(parse.GetValue(runId)!), parse.GetValue(force), cancellationToken);
-            Console.WriteLine($"{key.BlobName}: {LockText.Describe(outcome)}");
-            return outcome switch
+            Console.WriteLine($"{key.BlobName}: {LockText.Describe(result)}");
+            return result.Outcome switch
             {
                 LockReleaseOutcome.Released or LockReleaseOutcome.AlreadyFree => ExitCodes.Completed,
-                LockReleaseOutcome.NotExpired => ExitCodes.Locked,
+                LockReleaseOutcome.NotExpired or LockReleaseOutcome.ChangedHands => ExitCodes.Locked,
                 _ => ExitCodes.InvalidInput,
             };
         }, cancellationToken));

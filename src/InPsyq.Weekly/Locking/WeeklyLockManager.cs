@@ -10,16 +10,29 @@ using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Locking;
 
-/// <summary>The outcome of trying to take a lock: either the lock, or who holds it.</summary>
+/// <summary>
+/// The outcome of trying to take a lock: either the lock, or who holds it; a refused attempt whose
+/// <see cref="Holder"/> is null met a holder that is not yet known (see <see cref="LockState"/>).
+/// </summary>
 public sealed record LockAttempt(HeldLock? Lock, LockHolder? Holder)
 {
     public bool Acquired => Lock is not null;
 }
 
 /// <summary>
+/// Whether a lock is held, and by whom. Held with a null <see cref="Holder"/> means the holder is not yet known: a
+/// run took the lease a moment ago and has not written its name yet (or died right after taking it).
+/// </summary>
+public sealed record LockState(bool Held, LockHolder? Holder)
+{
+    public static LockState Free { get; } = new(false, null);
+}
+
+/// <summary>
 /// The <c>weekly_locks</c> of the seeds, on blob leases. A lease lives 15-60 s, so a lock that must last a run is a
 /// short lease renewed by its holder, bounded by a hard TTL that is written into the blob and never extended.
 /// A crashed holder stops renewing and the lock frees itself within one lease period.
+/// The lease id is the holder's run id, so a lease can be tied to the run its metadata names.
 /// </summary>
 public sealed partial class WeeklyLockManager(
     BlobStore blobs,
@@ -27,6 +40,10 @@ public sealed partial class WeeklyLockManager(
     TimeProvider time,
     ILogger<WeeklyLockManager> logger)
 {
+    /// <summary>How long a reader waits for a new holder to write its name next to its lease.</summary>
+    private static readonly TimeSpan s_holderWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_holderPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly LockOptions _options = options.Value;
 
     public async Task<LockAttempt> TryAcquireAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
@@ -34,15 +51,26 @@ public sealed partial class WeeklyLockManager(
         using var activity = WeeklyTelemetry.Source.StartActivity("weekly.lock.acquire");
         activity?.SetTag("run_id", holder.RunId).SetTag("lock", key.BlobName);
         var blob = blobs.Locks.GetBlobClient(key.BlobName);
-        var lease = blob.GetBlobLeaseClient(holder.RunId.ToString());
-        var acquired = await TryLeaseAsync(blob, lease, cancellationToken);
+        var lease = blob.GetBlobLeaseClient(LeaseIdOf(holder.RunId));
+        var acquired = await TryLeaseAsync(blob, lease, holder, cancellationToken);
+        var current = LockState.Free;
+        if (!acquired)
+        {
+            current = await InspectAsync(key.BlobName, cancellationToken);
+            // Free again when read: its holder released it in between, so one more attempt.
+            acquired = !current.Held && await TryLeaseAsync(blob, lease, holder, cancellationToken);
+        }
+
         activity?.SetTag("acquired", acquired);
         WeeklyTelemetry.RecordLockAttempt(acquired);
         if (!acquired)
         {
-            var current = await FindHolderAsync(key, cancellationToken);
-            LogLockBusy(key.BlobName, current?.RunId);
-            return new LockAttempt(null, current ?? UnknownHolder(holder));
+            if (current.Holder is { } known)
+            {
+                LogLockBusy(key.BlobName, known.RunId);
+            }
+
+            return new LockAttempt(null, current.Holder);
         }
 
         try
@@ -59,22 +87,76 @@ public sealed partial class WeeklyLockManager(
         return new LockAttempt(new HeldLock(key, holder, lease, _options, time, logger), null);
     }
 
-    /// <summary>The current holder of a lock, or null when the lock is free (never taken, released or lapsed).</summary>
-    public async Task<LockHolder?> FindHolderAsync(LockKey key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether a lock is held and by whom. The metadata a reader sees may not be the current lease's yet (a new
+    /// holder writes it just after taking the lease, over the previous holder's), so a holder is reported only once
+    /// a read under its run id's lease confirms it; until then the reader polls, for at most two seconds, and then
+    /// answers held by a holder not yet known. Never a placeholder.
+    /// </summary>
+    public Task<LockState> InspectAsync(LockKey key, CancellationToken cancellationToken) => InspectAsync(key.BlobName, cancellationToken);
+
+    internal async Task<LockState> InspectAsync(string blobName, CancellationToken cancellationToken)
     {
+        var blob = blobs.Locks.GetBlobClient(blobName);
+        var deadline = time.GetUtcNow() + s_holderWait;
+        while (true)
+        {
+            if (await TryReadConfirmedAsync(blob, cancellationToken) is { } state)
+            {
+                return state;
+            }
+
+            if (time.GetUtcNow() >= deadline)
+            {
+                LogHolderUnknown(blobName);
+                return new LockState(true, null);
+            }
+
+            await Task.Delay(s_holderPoll, time, cancellationToken);
+        }
+    }
+
+    /// <summary>The lease id of a run's locks: its run id.</summary>
+    internal static string LeaseIdOf(Guid runId) => runId.ToString("D");
+
+    /// <summary>The lock's state, or null while it is leased but its metadata does not (yet) name the lease's run.</summary>
+    private static async Task<LockState?> TryReadConfirmedAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        BlobProperties properties;
         try
         {
-            var properties = await blobs.Locks.GetBlobClient(key.BlobName).GetPropertiesAsync(cancellationToken: cancellationToken);
-            return properties.Value.LeaseState == LeaseState.Leased ? LockHolder.FromMetadata(properties.Value.Metadata) : null;
+            properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
+            return LockState.Free;
+        }
+
+        if (properties.LeaseState != LeaseState.Leased)
+        {
+            return LockState.Free;
+        }
+
+        if (LockHolder.FromMetadata(properties.Metadata) is not { } named)
+        {
+            return null;
+        }
+
+        try
+        {
+            // Answered only while the lease is active under the named run's lease id.
+            var confirmed = await blob.GetPropertiesAsync(new BlobRequestConditions { LeaseId = LeaseIdOf(named.RunId) }, cancellationToken);
+            return LockHolder.FromMetadata(confirmed.Value.Metadata) is { } holder && holder.RunId == named.RunId ? new LockState(true, holder) : null;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            // Another lease than the named run's, or none any more: read again.
             return null;
         }
     }
 
     /// <summary>Create the blob if it is absent, then lease it; retry once when a concurrent delete races us.</summary>
-    private async Task<bool> TryLeaseAsync(BlobClient blob, BlobLeaseClient lease, CancellationToken cancellationToken)
+    private async Task<bool> TryLeaseAsync(BlobClient blob, BlobLeaseClient lease, LockHolder holder, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -89,18 +171,19 @@ public sealed partial class WeeklyLockManager(
             }
             catch (RequestFailedException e) when (e.Status == 404 && attempt == 0)
             {
-                await CreateIfAbsentAsync(blob, cancellationToken);
+                await CreateIfAbsentAsync(blob, holder, cancellationToken);
             }
         }
     }
 
-    private static async Task CreateIfAbsentAsync(BlobClient blob, CancellationToken cancellationToken)
+    /// <summary>Created with the creator's metadata: when the creator also wins the lease, its name is there at once.</summary>
+    private static async Task CreateIfAbsentAsync(BlobClient blob, LockHolder holder, CancellationToken cancellationToken)
     {
         try
         {
             await blob.UploadAsync(
                 BinaryData.Empty,
-                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                new BlobUploadOptions { Metadata = holder.ToMetadata(), Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
                 cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
@@ -108,10 +191,6 @@ public sealed partial class WeeklyLockManager(
             // Created by a concurrent caller in the meantime: exactly what we wanted.
         }
     }
-
-    private LockHolder UnknownHolder(LockHolder requester) =>
-        // The lease is held but its metadata is not written yet (a holder between lease and metadata).
-        requester with { RunId = Guid.Empty, Trigger = "unknown", Mode = "unknown", Scope = "unknown", ExpiresAt = time.GetUtcNow() + _options.Lease };
 
     internal static async Task ReleaseQuietlyAsync(BlobLeaseClient lease)
     {
@@ -129,5 +208,8 @@ public sealed partial class WeeklyLockManager(
     private partial void LogLockAcquired(string lockName, Guid runId, DateTimeOffset expiresAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lock {LockName} is held by run {HolderRunId}")]
-    private partial void LogLockBusy(string lockName, Guid? holderRunId);
+    private partial void LogLockBusy(string lockName, Guid holderRunId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lock {LockName} is leased, but its holder has not written its name yet")]
+    private partial void LogHolderUnknown(string lockName);
 }

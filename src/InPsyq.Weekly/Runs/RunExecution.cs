@@ -140,7 +140,7 @@ public sealed partial class RunExecution : IDisposable
     public async Task<RunReport> PlanAsync(CancellationToken cancellationToken)
     {
         var key = Request.IsWholeWeek ? LockKey.WholeWeek(Request.Week) : LockKey.ForOrg(Request.Week, Request.OrgId!.Value);
-        var holder = await _locks.FindHolderAsync(key, cancellationToken);
+        var lockState = await _locks.InspectAsync(key, cancellationToken);
         var orgs = (await _tenants.LoadScopeAsync(Request.OrgId, Request.TeamId, cancellationToken)).Select(org => new OrgProgress(org)).ToList();
         var plan = new List<PlanEntry>();
         foreach (var org in orgs)
@@ -162,7 +162,7 @@ public sealed partial class RunExecution : IDisposable
         return BuildReport(orgs, new HashSet<Guid>(), RunStatus.Planned) with
         {
             Plan = plan,
-            Lock = new LockStatus(holder is null, holder),
+            Lock = new LockStatus(!lockState.Held, lockState.Holder),
             Teams = [],
         };
     }

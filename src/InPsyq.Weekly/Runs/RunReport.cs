@@ -62,6 +62,7 @@ public sealed record RunError(Guid? OrgId, Guid? TeamId, string? Stage, string C
 
 public sealed record PlanEntry(Guid OrgId, Guid TeamId, string Stage, string Action, string Reason);
 
+/// <summary>The lock as a dry run saw it; not free with a null holder: held by a run not yet known.</summary>
 public sealed record LockStatus(bool Free, LockHolder? Holder);
 
 public sealed record TeamReport(Guid OrgId, Guid TeamId, string Name, string Status, IReadOnlyList<StageReport> Stages);

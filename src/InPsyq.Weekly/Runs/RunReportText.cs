@@ -18,7 +18,12 @@ public static class RunReportText
 
         if (report.Lock is { } lockStatus)
         {
-            text.AppendLine(lockStatus.Free ? "Lock: free" : $"Lock: held by run {lockStatus.Holder?.RunId} until {lockStatus.Holder?.ExpiresAt:O}");
+            text.AppendLine(lockStatus switch
+            {
+                { Free: true } => "Lock: free",
+                { Holder: { } holder } => $"Lock: held by run {holder.RunId} until {holder.ExpiresAt:O}",
+                _ => "Lock: held by a run not yet known (it took the lock a moment ago)",
+            });
         }
 
         if (report.Teams.Count > 0)

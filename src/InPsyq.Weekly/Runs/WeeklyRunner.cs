@@ -79,7 +79,7 @@ public sealed partial class WeeklyRunner(
             if (!attempt.Acquired)
             {
                 report = execution.LockedReport();
-                LogLocked(firstLock.BlobName, attempt.Holder!.RunId);
+                LogLocked(firstLock.BlobName, attempt.Holder?.RunId);
                 return RunResult.Refused(Locked(execution.RunId, attempt.Holder, startedAt));
             }
 
@@ -168,10 +168,14 @@ public sealed partial class WeeklyRunner(
             RetryAfterSeconds = DependencyRetryAfterSeconds,
         };
 
-    private ApiError Locked(Guid runId, LockHolder holder, DateTimeOffset now)
+    /// <summary>A null holder is not yet known (it took the lock a moment ago): the body then has no <c>holder</c>.</summary>
+    private ApiError Locked(Guid runId, LockHolder? holder, DateTimeOffset now)
     {
-        var untilExpiry = (int)Math.Ceiling((holder.ExpiresAt - now).TotalSeconds);
-        return new ApiError(409, ApiError.LockedCode, $"Another run ({holder.RunId}, {holder.Mode}, {holder.Scope}) holds the lock for this week and scope.", null)
+        var untilExpiry = holder is null ? lockOptions.Value.LeaseSeconds : (int)Math.Ceiling((holder.ExpiresAt - now).TotalSeconds);
+        var message = holder is null
+            ? "Another run holds the lock for this week and scope; it took the lock a moment ago and is not yet known."
+            : $"Another run ({holder.RunId}, {holder.Mode}, {holder.Scope}) holds the lock for this week and scope.";
+        return new ApiError(409, ApiError.LockedCode, message, null)
         {
             RunId = runId,
             Holder = holder,
@@ -188,7 +192,7 @@ public sealed partial class WeeklyRunner(
     private partial void LogRefused(string weekStart, string scope, string code);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lock {LockName} is held by run {HolderRunId}; this attempt is recorded as locked")]
-    private partial void LogLocked(string lockName, Guid holderRunId);
+    private partial void LogLocked(string lockName, Guid? holderRunId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run finished {Status} in {DurationMs} ms")]
     private partial void LogFinished(string status, long durationMs);

@@ -73,6 +73,6 @@ public sealed class LeaseExpiryTests(ScriptedStageFixture fixture) : IClassFixtu
         Assert.Contains(report.Teams, team => team.Stages[0] is { Status: "not_started", Reason: "ttl_expired" });
         Assert.Contains(report.Teams, team => team.Stages[0].Status == "succeeded");
         Assert.True(harness.Rollup.Calls.Count < teams.Count);
-        Assert.Null(await locks.FindHolderAsync(key, CancellationToken.None));
+        Assert.Equal(LockState.Free, await locks.InspectAsync(key, CancellationToken.None));
     }
 }

@@ -192,7 +192,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         Assert.Equal(holder.ExpiresAt.ToUnixTimeMilliseconds(), second.Holder.ExpiresAt.ToUnixTimeMilliseconds());
         Assert.Equal(["acquired_at", "expires_at", "host", "mode", "run_id", "scope", "trigger"], properties.Metadata.Keys.Order());
         Assert.Equal(Azure.Storage.Blobs.Models.LeaseDurationType.Fixed, properties.LeaseDuration);
-        Assert.Null(await locks.FindHolderAsync(key, CancellationToken.None));
+        Assert.Equal(LockState.Free, await locks.InspectAsync(key, CancellationToken.None));
         Assert.True((await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None)).Acquired);
     }
 }

@@ -7,7 +7,7 @@ using InPsyq.Weekly.Tests.Interpretation;
 
 namespace InPsyq.Weekly.Tests.Reliability;
 
-/// <summary>50 simultaneous triggers for one week, spread over two standalone host processes, start exactly one run.</summary>
+/// <summary>50 simultaneous triggers for one week, spread over two standalone host processes, start exactly one run; every 409 names it.</summary>
 [Collection(ReliabilityTests.Name)]
 public sealed class ConcurrentTriggerTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
@@ -38,10 +38,14 @@ public sealed class ConcurrentTriggerTests(IntegrationFixture fixture) : IClassF
         var statuses = responses.Select(response => (int)response.StatusCode).ToList();
         Assert.Equal(1, statuses.Count(status => status == 200));
         Assert.Equal(49, statuses.Count(status => status == 409));
+        var winner = JsonDocument.Parse(await responses.Single(response => response.StatusCode == HttpStatusCode.OK).Content.ReadAsStringAsync())
+            .RootElement.GetProperty("run_id").GetString();
         foreach (var response in responses.Where(response => response.StatusCode == HttpStatusCode.Conflict))
         {
             var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal("LOCKED", error.GetProperty("error").GetString());
+            // The real holder, never a placeholder nor an earlier holder of the lock blob.
+            Assert.Equal(winner, error.GetProperty("holder").GetProperty("run_id").GetString());
             Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         }
 
