@@ -1,7 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Logging;
