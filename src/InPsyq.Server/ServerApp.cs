@@ -1,6 +1,4 @@
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.Diagnostics;
-using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
@@ -16,17 +14,6 @@ namespace InPsyq.Server;
 /// </summary>
 public static class ServerApp
 {
-    private static readonly string[] s_readOnlyRoutes =
-    [
-        LiveEndpoint.Route, WeeklyHealthEndpoint.Route, WeeklyRunsDiagEndpoint.Route, WeeklyRunsDiagEndpoint.Route + "/{runId}", JobsDiagEndpoint.Route,
-    ];
-
-    private static readonly string[] s_writeMethods = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
-
-    private static readonly string[] s_postOnlyRoutes = [JobEndpoints.RunRoute, JobEndpoints.CancelRoute];
-
-    private static readonly string[] s_nonPostMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete];
-
     /// <summary>Defaults of a local installation; environment variables and settings override them.</summary>
     public static IReadOnlyDictionary<string, string?> LocalDefaults { get; } = new Dictionary<string, string?>
     {
@@ -64,38 +51,12 @@ public static class ServerApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
-        MapRoutes(app);
+        // WeeklyApi answers an endpoint's exception itself; this covers what fails around it (writing a response, say).
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context => HttpErrors.Internal(context.TraceIdentifier).ExecuteAsync(context),
+        });
+        app.MapInPsyqWeeklyApi();
         return app;
-    }
-
-    private static void MapRoutes(WebApplication app)
-    {
-        var api = app.MapGroup("/api");
-        api.Map(RunWeeklyEndpoint.Route, (HttpRequest request, RunWeeklyEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.HandleAsync(request, cancellationToken));
-        api.MapGet(LiveEndpoint.Route, LiveEndpoint.Handle);
-        api.MapGet(WeeklyHealthEndpoint.Route, (HttpRequest request, WeeklyHealthEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.HandleAsync(request, cancellationToken));
-        api.MapGet(WeeklyRunsDiagEndpoint.Route, (HttpRequest request, WeeklyRunsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.ListAsync(request, cancellationToken));
-        api.MapGet(WeeklyRunsDiagEndpoint.Route + "/{runId}", (HttpRequest request, string runId, WeeklyRunsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.GetAsync(request, runId, cancellationToken));
-        api.MapGet(JobsDiagEndpoint.Route, (HttpRequest request, JobsDiagEndpoint endpoint, CancellationToken cancellationToken) =>
-            endpoint.ListAsync(request, cancellationToken));
-        api.MapPost(JobEndpoints.RunRoute, (HttpRequest request, string id, JobEndpoints endpoints, CancellationToken cancellationToken) =>
-            endpoints.RunAsync(request, id, cancellationToken));
-        api.MapPost(JobEndpoints.CancelRoute, (HttpRequest request, string id, JobEndpoints endpoints, CancellationToken cancellationToken) =>
-            endpoints.CancelAsync(request, id, cancellationToken));
-
-        // Other methods get the contract's 405 body rather than the router's empty one.
-        foreach (var route in s_readOnlyRoutes)
-        {
-            api.MapMethods(route, s_writeMethods, () => Errors.MethodNotAllowed(HttpMethods.Get));
-        }
-
-        foreach (var route in s_postOnlyRoutes)
-        {
-            api.MapMethods(route, s_nonPostMethods, () => Errors.MethodNotAllowed(HttpMethods.Post));
-        }
     }
 }

@@ -1,8 +1,5 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using InPsyq.Functions.Functions;
-using InPsyq.Weekly.Diagnostics;
-using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
 using Microsoft.Azure.Functions.Worker;
@@ -80,20 +77,13 @@ public sealed partial class GeneratedMetadataTests
     }
 
     /// <summary>
-    /// The route and methods (sorted, comma-separated) the library declares for each HTTP function. The run endpoint
-    /// is bound to every method so that it answers 405 itself, as the contract requires.
+    /// The route table's rows as function name → (route, methods sorted and comma-separated): every route is bound to
+    /// every method the table lists, so the library answers the wrong ones with 405 itself, as in the standalone host.
     /// </summary>
-    private static Dictionary<string, (string Route, string Methods)> LibraryHttpRoutes() => new()
-    {
-        [nameof(RunWeekly)] = (RunWeeklyEndpoint.Route, "delete,get,patch,post,put"),
-        [nameof(WeeklyHealth)] = (WeeklyHealthEndpoint.Route, "get"),
-        [nameof(WeeklyRunsDiag)] = (WeeklyRunsDiagEndpoint.Route, "get"),
-        [nameof(WeeklyRunsDiag) + "Detail"] = (WeeklyRunsDiagEndpoint.Route + "/{runId}", "get"),
-        [nameof(JobsDiag)] = (JobsDiagEndpoint.Route, "get"),
-        [nameof(RunJob)] = (JobEndpoints.RunRoute, "post"),
-        [nameof(CancelJob)] = (JobEndpoints.CancelRoute, "post"),
-        [nameof(Live)] = (LiveEndpoint.Route, "get"),
-    };
+    private static Dictionary<string, (string Route, string Methods)> LibraryHttpRoutes() =>
+        WeeklyApi.Routes.ToDictionary(
+            route => route.Name,
+            route => (route.Pattern, string.Join(",", WeeklyApi.BoundMethods.Select(method => method.ToLowerInvariant()).Order(StringComparer.Ordinal))));
 
     /// <summary>A timer's schedule is an app setting (<c>%NAME%</c>), never a literal: the hosts share one schedule.</summary>
     private static string ScheduleSettingOf(GeneratedFunction timer)

@@ -1,18 +1,17 @@
 using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Jobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary><c>POST /api/internal/jobs/{id}/cancel</c> (admin secret): cancels the job's running execution on any host.</summary>
-public sealed class CancelJob(JobEndpoints endpoints)
+/// <summary><c>POST /api/internal/jobs/{id}/cancel</c> (admin secret): cancels the job's running execution on any host. Its row in <see cref="WeeklyApi.Routes"/> says what answers.</summary>
+public sealed class CancelJob(WeeklyApi api)
 {
     [Function(nameof(CancelJob))]
     public Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = JobEndpoints.CancelRoute)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.CancelJobRoute)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        endpoints.CancelAsync(request, id, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(CancelJob), request, new Dictionary<string, string> { ["id"] = id }, cancellationToken).AsActionResultAsync();
 }

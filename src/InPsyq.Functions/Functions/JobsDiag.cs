@@ -1,4 +1,3 @@
-using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,12 +5,12 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary><c>GET /api/internal/diag/jobs</c> (admin secret).</summary>
-public sealed class JobsDiag(JobsDiagEndpoint endpoint)
+/// <summary><c>GET /api/internal/diag/jobs</c> (admin secret). Its row in <see cref="WeeklyApi.Routes"/> says what answers.</summary>
+public sealed class JobsDiag(WeeklyApi api)
 {
     [Function(nameof(JobsDiag))]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = JobsDiagEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.JobsDiagRoute)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.ListAsync(request, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(JobsDiag), request, cancellationToken).AsActionResultAsync();
 }

@@ -5,15 +5,12 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary>
-/// <c>POST /api/internal/run-weekly</c>. Anonymous at the Functions level on purpose: the handler checks the
-/// cron secret itself, and answers other methods with 405 as the contract requires.
-/// </summary>
-public sealed class RunWeekly(RunWeeklyEndpoint endpoint)
+/// <summary><c>POST /api/internal/run-weekly</c> (cron secret): a weekly run. Its row in <see cref="WeeklyApi.Routes"/> says what answers.</summary>
+public sealed class RunWeekly(WeeklyApi api)
 {
     [Function(nameof(RunWeekly))]
     public Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = RunWeeklyEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.RunWeeklyRoute)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(RunWeekly), request, cancellationToken).AsActionResultAsync();
 }

@@ -1,4 +1,3 @@
-using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,12 +5,12 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary><c>GET /api/internal/health/weekly</c> (admin secret).</summary>
-public sealed class WeeklyHealth(WeeklyHealthEndpoint endpoint)
+/// <summary><c>GET /api/internal/health/weekly</c> (admin secret). Its row in <see cref="WeeklyApi.Routes"/> says what answers.</summary>
+public sealed class WeeklyHealth(WeeklyApi api)
 {
     [Function(nameof(WeeklyHealth))]
     public Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WeeklyHealthEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.WeeklyHealthRoute)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.HandleAsync(request, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(WeeklyHealth), request, cancellationToken).AsActionResultAsync();
 }

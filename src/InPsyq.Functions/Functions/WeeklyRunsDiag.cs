@@ -1,4 +1,3 @@
-using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,19 +5,19 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace InPsyq.Functions.Functions;
 
-/// <summary><c>GET /api/internal/diag/weekly-runs</c> and <c>…/weekly-runs/{runId}</c> (admin secret).</summary>
-public sealed class WeeklyRunsDiag(WeeklyRunsDiagEndpoint endpoint)
+/// <summary><c>GET /api/internal/diag/weekly-runs</c> and <c>…/weekly-runs/{runId}</c> (admin secret). Its row in <see cref="WeeklyApi.Routes"/> says what answers.</summary>
+public sealed class WeeklyRunsDiag(WeeklyApi api)
 {
     [Function(nameof(WeeklyRunsDiag))]
     public Task<IActionResult> List(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WeeklyRunsDiagEndpoint.Route)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.WeeklyRunsDiagRoute)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        endpoint.ListAsync(request, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(WeeklyRunsDiag), request, cancellationToken).AsActionResultAsync();
 
     [Function(nameof(WeeklyRunsDiag) + "Detail")]
     public Task<IActionResult> Detail(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WeeklyRunsDiagEndpoint.Route + "/{runId}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", Route = WeeklyApi.WeeklyRunsDiagDetailRoute)] HttpRequest request,
         string runId,
         CancellationToken cancellationToken) =>
-        endpoint.GetAsync(request, runId, cancellationToken).AsActionResultAsync();
+        api.HandleAsync(nameof(WeeklyRunsDiag) + "Detail", request, new Dictionary<string, string> { ["runId"] = runId }, cancellationToken).AsActionResultAsync();
 }

@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 
 namespace InPsyq.Server.Cli;
@@ -21,11 +22,12 @@ public static class ExitCodes
         _ => Failed,
     };
 
-    public static int For(ApiError refusal) => refusal.Status switch
+    /// <summary>A refusal by its kind: unavailable → 4, locked → 3, no running job to cancel → 1, any other → 64.</summary>
+    public static int For(Refusal refusal) => refusal switch
     {
-        503 => DependencyUnavailable,
-        409 when refusal.IsLocked => Locked,
-        409 when refusal.Code == JobErrors.NotRunning.Code => Failed,
+        { Kind: RefusalKind.Unavailable } => DependencyUnavailable,
+        LockedRefusal => Locked,
+        _ when refusal == JobErrors.NotRunning => Failed,
         _ => InvalidInput,
     };
 

@@ -104,7 +104,7 @@ public static class WeeklyCli
             var offsetText = parse.GetValue(weekOffset);
             if (offsetText is not null && !long.TryParse(offsetText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
             {
-                return Refuse(ApiError.BadRequest("INVALID_TYPE", "--week-offset must be an integer.", "week_offset"));
+                return Refuse(Refusal.Invalid("INVALID_TYPE", "--week-offset must be an integer.", "week_offset"));
             }
 
             var draft = new RunRequestDraft
@@ -154,11 +154,11 @@ public static class WeeklyCli
             var count = parse.GetValue(weeks);
             if (error is null && (count is null) == (parse.GetValue(from) is null || parse.GetValue(to) is null))
             {
-                error = ApiError.BadRequest("INVALID_RANGE", "Give either --weeks N (1-52) or both --from and --to.", "weeks");
+                error = Refusal.Invalid("INVALID_RANGE", "Give either --weeks N (1-52) or both --from and --to.", "weeks");
             }
             else if (error is null && count is { } n && (n < 1 || parse.GetValue(untilOffset) is > 0 or < RunRequestValidator.OldestWeekOffset || parse.GetValue(untilOffset) - n + 1 < RunRequestValidator.OldestWeekOffset))
             {
-                error = ApiError.BadRequest("WEEK_OUT_OF_RANGE", "--weeks and --until-offset must keep every week between 52 weeks ago and the current week.", "weeks");
+                error = Refusal.Invalid("WEEK_OUT_OF_RANGE", "--weeks and --until-offset must keep every week between 52 weeks ago and the current week.", "weeks");
             }
 
             if (error is not null)
@@ -270,12 +270,12 @@ public static class WeeklyCli
             if (error is null && parse.GetValue(org) is { } orgText)
             {
                 orgId = Guid.TryParseExact(orgText, "D", out var parsed) ? parsed : null;
-                error = orgId is null ? ApiError.BadRequest("INVALID_UUID", "--org must be a UUID.", "org_id") : null;
+                error = orgId is null ? Refusal.Invalid("INVALID_UUID", "--org must be a UUID.", "org_id") : null;
             }
 
             if (error is null && !Guid.TryParseExact(parse.GetValue(runId), "D", out _))
             {
-                error = ApiError.BadRequest("INVALID_UUID", "--run-id must be a UUID.", "run_id");
+                error = Refusal.Invalid("INVALID_UUID", "--run-id must be a UUID.", "run_id");
             }
 
             if (error is not null)
@@ -299,13 +299,13 @@ public static class WeeklyCli
     }
 
     /// <summary>A week given on the command line: a real Monday, no later than the current week.</summary>
-    private static IsoWeek? ParseWeek(string text, TimeProvider time, out ApiError? error)
+    private static IsoWeek? ParseWeek(string text, TimeProvider time, out Refusal? error)
     {
         var request = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = text }, IsoWeek.Containing(time.GetUtcNow()), out error);
         return error is null ? request.Week : null;
     }
 
-    private static int Refuse(ApiError error)
+    private static int Refuse(Refusal error)
     {
         Console.Error.WriteLine($"{error.Code}: {error.Message}");
         return ExitCodes.For(error);

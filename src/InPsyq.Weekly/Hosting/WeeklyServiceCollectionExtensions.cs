@@ -4,11 +4,9 @@ using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Attribution;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
-using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Interpretation;
-using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Rollup;
@@ -65,11 +63,12 @@ public static class WeeklyServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The HTTP handlers. Their secrets are required: the host refuses to start without them.</summary>
+    /// <summary>The HTTP API (<see cref="WeeklyApi"/>). Its secrets are required: the host refuses to start without them.</summary>
     public static IServiceCollection AddInPsyqWeeklyHttp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidator>(configuration);
         services.TryAddSingleton<SecretAuthenticator>();
+        services.TryAddSingleton<WeeklyApi>();
         services.TryAddSingleton<RunWeeklyEndpoint>();
         services.TryAddSingleton<WeeklyHealthEndpoint>();
         services.TryAddSingleton<WeeklyRunsDiagEndpoint>();

@@ -1,8 +1,8 @@
 using System.Globalization;
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 using Microsoft.AspNetCore.Http;
 
-namespace InPsyq.Weekly.Diagnostics;
+namespace InPsyq.Weekly.Http;
 
 /// <summary>What the diagnostics endpoints share: the <c>limit</c> rule and HTML negotiation.</summary>
 internal static class DiagQuery
@@ -11,12 +11,12 @@ internal static class DiagQuery
     public const int MaxLimit = 200;
 
     /// <summary>Reads <c>limit</c> (default 50, 1 to 200); null when valid, else the 400 <c>INVALID_LIMIT</c> to return.</summary>
-    public static ApiError? TryReadLimit(IQueryCollection query, out int limit)
+    public static Refusal? TryReadLimit(IQueryCollection query, out int limit)
     {
         limit = DefaultLimit;
         return query.TryGetValue("limit", out var text)
                && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit)
-            ? ApiError.BadRequest("INVALID_LIMIT", $"limit must be an integer from 1 to {MaxLimit}.", "limit")
+            ? Refusal.Invalid("INVALID_LIMIT", $"limit must be an integer from 1 to {MaxLimit}.", "limit")
             : null;
     }
 

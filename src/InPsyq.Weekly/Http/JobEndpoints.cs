@@ -1,12 +1,10 @@
-using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Runs;
-using InPsyq.Weekly.Security;
+using InPsyq.Weekly.Jobs;
 using Microsoft.AspNetCore.Http;
 
-namespace InPsyq.Weekly.Jobs;
+namespace InPsyq.Weekly.Http;
 
 /// <summary>
-/// The job endpoints (admin secret; 401, then 404 <c>JOB_NOT_FOUND</c> for an unknown id):
+/// The job endpoints (admin secret; then 404 <c>JOB_NOT_FOUND</c> for an unknown id):
 /// <list type="bullet">
 /// <item><c>POST /api/internal/jobs/{id}/run</c> runs a job now and answers with its result, 200 when it succeeded
 /// or skipped and 500 when it failed, timed out or was cancelled; 409 <c>JOB_RUNNING</c> when it is running already
@@ -16,45 +14,34 @@ namespace InPsyq.Weekly.Jobs;
 /// 409 <c>JOB_NOT_RUNNING</c> when no execution of it runs anywhere.</item>
 /// </list>
 /// </summary>
-public sealed class JobEndpoints(JobRegistry registry, JobRunner runner, SecretAuthenticator authenticator)
+public sealed class JobEndpoints(JobRegistry registry, JobRunner runner)
 {
-    public const string RunRoute = "internal/jobs/{id}/run";
-
-    public const string CancelRoute = "internal/jobs/{id}/cancel";
-
-    public async Task<IResult> RunAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    public async Task<IResult> RunAsync(string id, CancellationToken cancellationToken)
     {
-        if (Refuse(request, id) is { } refusal)
+        if (registry.Find(id) is null)
         {
-            return JsonResponse.Error(refusal);
+            return HttpErrors.For(JobErrors.NotFound);
         }
 
         var result = await runner.RunAsync(id, JobTrigger.Manual, cancellationToken);
         if (result.WasAlreadyRunning)
         {
-            return JsonResponse.Error(JobErrors.AlreadyRunning);
+            return HttpErrors.For(JobErrors.AlreadyRunning);
         }
 
-        return new JsonResponse(result.Status is JobStatus.Succeeded or JobStatus.Skipped ? 200 : 500, result);
+        var succeeded = result.Status is JobStatus.Succeeded or JobStatus.Skipped;
+        return new JsonResponse(succeeded ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError, result);
     }
 
-    public async Task<IResult> CancelAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    public async Task<IResult> CancelAsync(string id, CancellationToken cancellationToken)
     {
-        if (Refuse(request, id) is { } refusal)
+        if (registry.Find(id) is null)
         {
-            return JsonResponse.Error(refusal);
+            return HttpErrors.For(JobErrors.NotFound);
         }
 
         return await runner.RequestCancelAsync(id, cancellationToken) is { } executionId
             ? new JsonResponse(StatusCodes.Status202Accepted, new JobCancelAccepted(id, executionId))
-            : JsonResponse.Error(JobErrors.NotRunning);
+            : HttpErrors.For(JobErrors.NotRunning);
     }
-
-    private ApiError? Refuse(HttpRequest request, string id) =>
-        !authenticator.IsAuthorized(request, SecretKind.Admin) ? Errors.Unauthorized
-        : registry.Find(id) is null ? JobErrors.NotFound
-        : null;
 }
-
-/// <summary>The answer to an accepted cancel: the execution that will be recorded <c>cancelled</c>.</summary>
-public sealed record JobCancelAccepted(string JobId, Guid ExecutionId, string Status = "cancel_requested");

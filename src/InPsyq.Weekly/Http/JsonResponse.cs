@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using InPsyq.Weekly.Primitives;
-using InPsyq.Weekly.Runs;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 
 namespace InPsyq.Weekly.Http;
 
@@ -17,17 +14,6 @@ public sealed class JsonResponse(int statusCode, object body) : IResult
     public object Body { get; } = body;
 
     public IReadOnlyDictionary<string, string> Headers => _headers;
-
-    public static JsonResponse Error(ApiError error)
-    {
-        var response = new JsonResponse(error.Status, error);
-        if (error.RetryAfterSeconds is { } seconds)
-        {
-            response._headers["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture);
-        }
-
-        return response;
-    }
 
     public JsonResponse WithHeader(string name, string value)
     {
@@ -46,16 +32,5 @@ public sealed class JsonResponse(int statusCode, object body) : IResult
 
         response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(response.Body, Body, Body.GetType(), WeeklyJson.Options, httpContext.RequestAborted);
-    }
-}
-
-/// <summary>Lets the Azure Functions adapter return the shared handlers' results as MVC action results.</summary>
-public static class ActionResults
-{
-    public static async Task<IActionResult> AsActionResultAsync(this Task<IResult> result) => new ResultAction(await result);
-
-    private sealed class ResultAction(IResult result) : IActionResult
-    {
-        public Task ExecuteResultAsync(ActionContext context) => result.ExecuteAsync(context.HttpContext);
     }
 }

@@ -5,7 +5,5 @@ namespace InPsyq.Weekly.Http;
 /// <summary><c>GET /api/health/live</c>: the liveness probe. No auth, no dependency calls.</summary>
 public static class LiveEndpoint
 {
-    public const string Route = "health/live";
-
-    public static IResult Handle() => new JsonResponse(200, new { status = "up" });
+    public static IResult Handle() => new JsonResponse(StatusCodes.Status200OK, new { status = "up" });
 }

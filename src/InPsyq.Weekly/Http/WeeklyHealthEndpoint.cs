@@ -1,25 +1,15 @@
-using InPsyq.Weekly.Http;
-using InPsyq.Weekly.Security;
+using InPsyq.Weekly.Health;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace InPsyq.Weekly.Health;
+namespace InPsyq.Weekly.Http;
 
 /// <summary>
 /// <c>GET /api/internal/health/weekly</c> (admin secret): runs the weekly checks (<see cref="WeeklyHealthChecks"/>) and
 /// writes their report (<see cref="WeeklyHealthReportWriter"/>).
 /// </summary>
-public sealed class WeeklyHealthEndpoint(HealthCheckService healthChecks, WeeklyHealthReportWriter writer, SecretAuthenticator authenticator)
+public sealed class WeeklyHealthEndpoint(HealthCheckService healthChecks, WeeklyHealthReportWriter writer)
 {
-    public const string Route = "internal/health/weekly";
-
-    public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (!authenticator.IsAuthorized(request, SecretKind.Admin))
-        {
-            return JsonResponse.Error(Errors.Unauthorized);
-        }
-
-        return writer.Write(await healthChecks.CheckHealthAsync(WeeklyHealthChecks.IsWeekly, cancellationToken));
-    }
+    public async Task<IResult> HandleAsync(CancellationToken cancellationToken) =>
+        writer.Write(await healthChecks.CheckHealthAsync(WeeklyHealthChecks.IsWeekly, cancellationToken));
 }

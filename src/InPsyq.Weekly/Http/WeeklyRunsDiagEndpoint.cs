@@ -1,11 +1,11 @@
 using System.Globalization;
 using InPsyq.Weekly.Audit;
-using InPsyq.Weekly.Http;
+using InPsyq.Weekly.Diagnostics;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
-using InPsyq.Weekly.Security;
 using Microsoft.AspNetCore.Http;
 
-namespace InPsyq.Weekly.Diagnostics;
+namespace InPsyq.Weekly.Http;
 
 /// <summary>
 /// <c>GET /api/internal/diag/weekly-runs</c> (admin secret): the run history, newest first, with filters
@@ -13,21 +13,14 @@ namespace InPsyq.Weekly.Diagnostics;
 /// at most 200) and an opaque <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for
 /// <c>Accept: text/html</c> or <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
 /// </summary>
-public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthenticator authenticator, TimeProvider time)
+public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, TimeProvider time)
 {
-    public const string Route = "internal/diag/weekly-runs";
-
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!authenticator.IsAuthorized(request, SecretKind.Admin))
-        {
-            return JsonResponse.Error(Errors.Unauthorized);
-        }
-
         var query = request.Query;
         if (DiagQuery.TryReadLimit(query, out var limit) is { } invalidLimit)
         {
-            return JsonResponse.Error(invalidLimit);
+            return HttpErrors.For(invalidLimit);
         }
 
         DateOnly? week = null;
@@ -35,7 +28,7 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
         {
             if (!DateOnly.TryParseExact(weekText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
             {
-                return JsonResponse.Error(ApiError.BadRequest("INVALID_DATE", "week_start must be a date written YYYY-MM-DD.", "week_start"));
+                return HttpErrors.For(Refusal.Invalid("INVALID_DATE", "week_start must be a date written YYYY-MM-DD.", "week_start"));
             }
 
             week = parsed;
@@ -44,7 +37,7 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
         var trigger = query["trigger"].FirstOrDefault();
         if (trigger is not null && !RunNames.TriggerNames.Contains(trigger))
         {
-            return JsonResponse.Error(ApiError.BadRequest(
+            return HttpErrors.For(Refusal.Invalid(
                 "INVALID_TRIGGER", $"trigger must be one of {string.Join(", ", RunNames.TriggerNames)}.", "trigger"));
         }
 
@@ -53,7 +46,7 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
         {
             if (!RunCursor.TryDecode(cursorText.ToString(), out var cursor))
             {
-                return JsonResponse.Error(ApiError.BadRequest("INVALID_CURSOR", "cursor must be a next_cursor value returned by this endpoint.", "cursor"));
+                return HttpErrors.For(Refusal.Invalid("INVALID_CURSOR", "cursor must be a next_cursor value returned by this endpoint.", "cursor"));
             }
 
             after = cursor;
@@ -76,23 +69,18 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, SecretAuthentic
         var aggregates = await store.AggregatesAsync(now, cancellationToken);
         return html
             ? new HtmlResponse(WeeklyStatusPage.Render(runs.Select(StatusPageRun.From).ToList(), aggregates, now))
-            : new JsonResponse(200, new { runs, nextCursor, aggregates });
+            : new JsonResponse(StatusCodes.Status200OK, new { runs, nextCursor, aggregates });
     }
 
-    public async Task<IResult> GetAsync(HttpRequest request, string runId, CancellationToken cancellationToken)
+    public async Task<IResult> GetAsync(string runId, CancellationToken cancellationToken)
     {
-        if (!authenticator.IsAuthorized(request, SecretKind.Admin))
-        {
-            return JsonResponse.Error(Errors.Unauthorized);
-        }
-
         if (!Guid.TryParseExact(runId, "D", out var id))
         {
-            return JsonResponse.Error(ApiError.BadRequest("INVALID_UUID", "run_id must be a UUID.", "run_id"));
+            return HttpErrors.For(Refusal.Invalid("INVALID_UUID", "run_id must be a UUID.", "run_id"));
         }
 
         return await store.FindAsync(id, cancellationToken) is { } run
-            ? new JsonResponse(200, run)
-            : JsonResponse.Error(new ApiError(404, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"));
+            ? new JsonResponse(StatusCodes.Status200OK, run)
+            : HttpErrors.For(new Refusal(RefusalKind.NotFound, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"));
     }
 }

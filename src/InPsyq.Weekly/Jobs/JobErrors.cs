@@ -1,13 +1,13 @@
-using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Primitives;
 
 namespace InPsyq.Weekly.Jobs;
 
-/// <summary>The errors of the job endpoints and CLI commands (besides 401 and 405).</summary>
+/// <summary>The refusals of the job endpoints and CLI commands.</summary>
 public static class JobErrors
 {
-    public static ApiError NotFound { get; } = new(404, "JOB_NOT_FOUND", "No job with this id exists.", "id");
+    public static Refusal NotFound { get; } = new(RefusalKind.NotFound, "JOB_NOT_FOUND", "No job with this id exists.", "id");
 
-    public static ApiError AlreadyRunning { get; } = new(409, "JOB_RUNNING", "The job is running already; run it again once it has finished.", "id");
+    public static Refusal AlreadyRunning { get; } = new(RefusalKind.Conflict, "JOB_RUNNING", "The job is running already; run it again once it has finished.", "id");
 
-    public static ApiError NotRunning { get; } = new(409, "JOB_NOT_RUNNING", "No execution of this job is running on any host.", "id");
+    public static Refusal NotRunning { get; } = new(RefusalKind.Conflict, "JOB_NOT_RUNNING", "No execution of this job is running on any host.", "id");
 }

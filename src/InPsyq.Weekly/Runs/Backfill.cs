@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Weeks;
 
 namespace InPsyq.Weekly.Runs;
@@ -23,7 +24,7 @@ public sealed class Backfill(WeeklyRunner runner)
             var result = await runner.RunAsync(template with { Week = week }, trigger, cancellationToken);
             results.Add(result);
             progress?.Report((results.Count, weeks.Count, result));
-            if (result.Refusal is { Status: not 409 })
+            if (result.Refusal is { Kind: not RefusalKind.Conflict })
             {
                 break;
             }

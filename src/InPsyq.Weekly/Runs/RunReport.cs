@@ -44,16 +44,6 @@ public sealed record RunReport
 
     /// <summary>Per team: its status and each stage's result.</summary>
     public required IReadOnlyList<TeamReport> Teams { get; init; }
-
-    /// <summary>The HTTP status of this report: 200 completed or planned, 207 partial, 409 locked, 500 failed.</summary>
-    [JsonIgnore]
-    public int HttpStatus => Status switch
-    {
-        RunStatus.Completed or RunStatus.Planned => 200,
-        RunStatus.Partial => 207,
-        RunStatus.Locked => 409,
-        _ => 500,
-    };
 }
 
 public sealed record RunScopeReport(Guid? OrgId, Guid? TeamId);

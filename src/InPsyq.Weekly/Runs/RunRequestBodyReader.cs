@@ -1,5 +1,6 @@
 using System.Text.Unicode;
 using System.Text.Json;
+using InPsyq.Weekly.Primitives;
 
 namespace InPsyq.Weekly.Runs;
 
@@ -12,7 +13,7 @@ public static class RunRequestBodyReader
 {
     private static readonly string[] s_fields = ["week_start", "week_offset", "org_id", "team_id", "mode", "dry_run", "force"];
 
-    public static RunRequestDraft Read(ReadOnlySpan<byte> body, out ApiError? error)
+    public static RunRequestDraft Read(ReadOnlySpan<byte> body, out Refusal? error)
     {
         error = null;
         if (IsBlank(body))
@@ -22,7 +23,7 @@ public static class RunRequestBodyReader
 
         if (!IsValidUtf8(body))
         {
-            error = ApiError.BadRequest("INVALID_BODY", "The body is not valid UTF-8.", null);
+            error = Refusal.Invalid("INVALID_BODY", "The body is not valid UTF-8.", null);
             return new RunRequestDraft();
         }
 
@@ -33,22 +34,31 @@ public static class RunRequestBodyReader
         }
         catch (JsonException)
         {
-            error = ApiError.BadRequest("INVALID_BODY", "The body is not valid JSON.", null);
+            error = Refusal.Invalid("INVALID_BODY", "The body is not valid JSON.", null);
             return new RunRequestDraft();
         }
 
         using (document)
         {
-            return ReadObject(document.RootElement, out error);
+            try
+            {
+                return ReadObject(document.RootElement, out error);
+            }
+            catch (InvalidOperationException)
+            {
+                // "\ud800" is valid JSON but no text: reading a key or value with a lone UTF-16 surrogate escape throws.
+                error = Refusal.Invalid("INVALID_BODY", "The body contains a \\u escape of a lone UTF-16 surrogate, which is not text.", null);
+                return new RunRequestDraft();
+            }
         }
     }
 
-    private static RunRequestDraft ReadObject(JsonElement root, out ApiError? error)
+    private static RunRequestDraft ReadObject(JsonElement root, out Refusal? error)
     {
         error = null;
         if (root.ValueKind != JsonValueKind.Object)
         {
-            error = ApiError.BadRequest("INVALID_BODY", "The body must be a JSON object such as {\"mode\": \"FULL\"}.", null);
+            error = Refusal.Invalid("INVALID_BODY", "The body must be a JSON object such as {\"mode\": \"FULL\"}.", null);
             return new RunRequestDraft();
         }
 
@@ -57,7 +67,7 @@ public static class RunRequestBodyReader
         {
             if (!fields.TryAdd(property.Name, property.Value))
             {
-                error = ApiError.BadRequest("INVALID_BODY", $"The field '{property.Name}' appears more than once.", property.Name);
+                error = Refusal.Invalid("INVALID_BODY", $"The field '{property.Name}' appears more than once.", property.Name);
                 return new RunRequestDraft();
             }
         }
@@ -65,7 +75,7 @@ public static class RunRequestBodyReader
         var unknown = fields.Keys.FirstOrDefault(name => Array.IndexOf(s_fields, name) < 0);
         if (unknown is not null)
         {
-            error = ApiError.BadRequest("UNKNOWN_FIELD", $"Unknown field '{Truncate(unknown)}'. Known fields: {string.Join(", ", s_fields)}.", Truncate(unknown));
+            error = Refusal.Invalid("UNKNOWN_FIELD", $"Unknown field '{Truncate(unknown)}'. Known fields: {string.Join(", ", s_fields)}.", Truncate(unknown));
             return new RunRequestDraft();
         }
 
@@ -82,7 +92,7 @@ public static class RunRequestBodyReader
         return draft;
     }
 
-    private static string? String(Dictionary<string, JsonElement> fields, string name, ref ApiError? error)
+    private static string? String(Dictionary<string, JsonElement> fields, string name, ref Refusal? error)
     {
         if (!fields.TryGetValue(name, out var value))
         {
@@ -98,7 +108,7 @@ public static class RunRequestBodyReader
         return null;
     }
 
-    private static long? Integer(Dictionary<string, JsonElement> fields, string name, ref ApiError? error)
+    private static long? Integer(Dictionary<string, JsonElement> fields, string name, ref Refusal? error)
     {
         if (!fields.TryGetValue(name, out var value))
         {
@@ -117,7 +127,7 @@ public static class RunRequestBodyReader
         return value.TryGetInt64(out var number) ? number : raw.StartsWith('-') ? long.MinValue : long.MaxValue;
     }
 
-    private static bool? Boolean(Dictionary<string, JsonElement> fields, string name, ref ApiError? error)
+    private static bool? Boolean(Dictionary<string, JsonElement> fields, string name, ref Refusal? error)
     {
         if (!fields.TryGetValue(name, out var value))
         {
@@ -133,8 +143,8 @@ public static class RunRequestBodyReader
         return null;
     }
 
-    private static ApiError TypeError(string name, string expected) =>
-        ApiError.BadRequest("INVALID_TYPE", $"{name} must be {expected}.", name);
+    private static Refusal TypeError(string name, string expected) =>
+        Refusal.Invalid("INVALID_TYPE", $"{name} must be {expected}.", name);
 
     private static bool IsBlank(ReadOnlySpan<byte> body) => body.Trim(" \t\r\n"u8).IsEmpty;
 

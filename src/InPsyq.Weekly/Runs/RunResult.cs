@@ -1,9 +1,11 @@
+using InPsyq.Weekly.Primitives;
+
 namespace InPsyq.Weekly.Runs;
 
 /// <summary>Either the report of a run that started (or was planned), or the refusal of one that did not.</summary>
 public sealed record RunResult
 {
-    private RunResult(RunReport? report, ApiError? refusal)
+    private RunResult(RunReport? report, Refusal? refusal)
     {
         Report = report;
         Refusal = refusal;
@@ -11,11 +13,9 @@ public sealed record RunResult
 
     public RunReport? Report { get; }
 
-    public ApiError? Refusal { get; }
-
-    public int HttpStatus => Refusal?.Status ?? Report!.HttpStatus;
+    public Refusal? Refusal { get; }
 
     public static RunResult Of(RunReport report) => new(report, null);
 
-    public static RunResult Refused(ApiError error) => new(null, error);
+    public static RunResult Refused(Refusal error) => new(null, error);
 }

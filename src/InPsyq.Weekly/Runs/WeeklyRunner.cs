@@ -28,7 +28,7 @@ public sealed partial class WeeklyRunner(
     IOptions<LockOptions> lockOptions,
     ILogger<WeeklyRunner> logger)
 {
-    private const int DependencyRetryAfterSeconds = 30;
+    private static readonly TimeSpan s_dependencyRetryAfter = TimeSpan.FromSeconds(30);
 
     public async Task<RunResult> RunAsync(RunRequest request, RunTrigger trigger, CancellationToken cancellationToken)
     {
@@ -124,13 +124,13 @@ public sealed partial class WeeklyRunner(
         }
     }
 
-    private async Task<ApiError?> AdmitAsync(RunRequest request, CancellationToken cancellationToken)
+    private async Task<Refusal?> AdmitAsync(RunRequest request, CancellationToken cancellationToken)
     {
         try
         {
             if (request.OrgId is { } orgId && !await tenants.OrgExistsAsync(orgId, cancellationToken))
             {
-                return new ApiError(404, "ORG_NOT_FOUND", $"No organisation with org_id {orgId}.", "org_id");
+                return new Refusal(RefusalKind.NotFound, "ORG_NOT_FOUND", $"No organisation with org_id {orgId}.", "org_id");
             }
 
             if (request.TeamId is { } teamId)
@@ -138,19 +138,19 @@ public sealed partial class WeeklyRunner(
                 var team = await tenants.FindTeamAsync(teamId, cancellationToken);
                 if (team is null || team.Value.OrgId != request.OrgId)
                 {
-                    return new ApiError(404, "TEAM_NOT_FOUND", $"No team with team_id {teamId} in organisation {request.OrgId}.", "team_id");
+                    return new Refusal(RefusalKind.NotFound, "TEAM_NOT_FOUND", $"No team with team_id {teamId} in organisation {request.OrgId}.", "team_id");
                 }
 
                 if (team.Value.Archived)
                 {
-                    return new ApiError(409, "TEAM_ARCHIVED", $"Team {teamId} is archived; archived teams are not processed.", "team_id");
+                    return new Refusal(RefusalKind.Conflict, "TEAM_ARCHIVED", $"Team {teamId} is archived; archived teams are not processed.", "team_id");
                 }
             }
 
             if (request.Mode == RunMode.InterpretationOnly
                 && !await tenants.HasPipelineOutputAsync(request.Week, request.OrgId, request.TeamId, cancellationToken))
             {
-                return new ApiError(409, "PIPELINE_OUTPUT_MISSING",
+                return new Refusal(RefusalKind.Conflict, "PIPELINE_OUTPUT_MISSING",
                     $"No team in scope has stage-2 output for week {request.Week}; run PIPELINE_ONLY or FULL for that week first.", "mode");
             }
         }
@@ -162,24 +162,22 @@ public sealed partial class WeeklyRunner(
         return await probe.FindUnavailableAsync(cancellationToken) is { } unavailable ? Unavailable(unavailable) : null;
     }
 
-    private static ApiError Unavailable(Dependency dependency) =>
-        new(503, "DEPENDENCY_UNAVAILABLE", $"The run did not start: {DependencyProbe.NameOf(dependency)} is unavailable. Nothing was written; retry later.", null)
+    private static Refusal Unavailable(Dependency dependency) =>
+        new(RefusalKind.Unavailable, "DEPENDENCY_UNAVAILABLE", $"The run did not start: {DependencyProbe.NameOf(dependency)} is unavailable. Nothing was written; retry later.")
         {
-            RetryAfterSeconds = DependencyRetryAfterSeconds,
+            RetryAfter = s_dependencyRetryAfter,
         };
 
     /// <summary>A null holder is not yet known (it took the lock a moment ago): the body then has no <c>holder</c>.</summary>
-    private ApiError Locked(Guid runId, LockHolder? holder, DateTimeOffset now)
+    private LockedRefusal Locked(Guid runId, LockHolder? holder, DateTimeOffset now)
     {
         var untilExpiry = holder is null ? lockOptions.Value.LeaseSeconds : (int)Math.Ceiling((holder.ExpiresAt - now).TotalSeconds);
         var message = holder is null
             ? "Another run holds the lock for this week and scope; it took the lock a moment ago and is not yet known."
             : $"Another run ({holder.RunId}, {holder.Mode}, {holder.Scope}) holds the lock for this week and scope.";
-        return new ApiError(409, ApiError.LockedCode, message, null)
+        return new LockedRefusal(runId, holder, message)
         {
-            RunId = runId,
-            Holder = holder,
-            RetryAfterSeconds = Math.Max(1, Math.Min(lockOptions.Value.LeaseSeconds, untilExpiry)),
+            RetryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Min(lockOptions.Value.LeaseSeconds, untilExpiry))),
         };
     }
 

@@ -35,7 +35,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
     {
         var trigger = context.StartedBy == JobTrigger.Manual ? RunTrigger.Manual : RunTrigger.Schedule;
         var result = await weeklyRun.RunAsync(trigger, cancellationToken);
-        if (result.Refusal is { IsLocked: true } locked)
+        if (result.Refusal is LockedRefusal locked)
         {
             // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.
             return JobOutcome.Skipped($"LOCKED: {locked.Message}", new { Refused = locked.Code, locked.RunId, HolderRunId = locked.Holder?.RunId });
@@ -43,7 +43,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
 
         if (result.Refusal is { } refusal)
         {
-            return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code, refusal.RunId });
+            return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code });
         }
 
         var report = result.Report!;

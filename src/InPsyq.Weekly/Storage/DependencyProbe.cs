@@ -31,10 +31,12 @@ public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs
 
     /// <summary>
     /// The dependency whose failure <paramref name="exception"/> reports, or null for any other error: what a failure
-    /// may say outside the log, where the exception's own message (hosts, addresses, SQL) never goes.
+    /// may say outside the log, where the exception's own message (hosts, addresses, SQL) never goes. Postgres refusing
+    /// a statement (a missing table, a violated constraint) is not Postgres being unavailable.
     /// </summary>
     public static Dependency? FailedDependencyOf(Exception exception) => exception switch
     {
+        PostgresException { IsTransient: false } => null,
         NpgsqlException => Dependency.Postgres,
         RequestFailedException => Dependency.BlobStorage,
         _ => null,

@@ -55,6 +55,10 @@ public sealed class RunWeeklyContractTests(RunWeeklyContractTests.Fixture fixtur
         { "{", 400, "INVALID_BODY", null },
         { "{\"mode\": \"FULL\",}", 400, "INVALID_BODY", null },
         { "mode=FULL", 400, "INVALID_BODY", null },
+        // A lone UTF-16 surrogate escape is valid JSON but no text, in a value, a key or a UUID field.
+        { "{\"mode\":\"\\ud800\"}", 400, "INVALID_BODY", null },
+        { "{\"\\udc00\":\"FULL\"}", 400, "INVALID_BODY", null },
+        { "{\"org_id\":\"\\ud800\"}", 400, "INVALID_BODY", null },
         { "{\"mode\":\"FULL\",\"mode\":\"PIPELINE_ONLY\"}", 400, "INVALID_BODY", "mode" },
         { "{\"modes\":\"FULL\"}", 400, "UNKNOWN_FIELD", "modes" },
         { "{\"Mode\":\"FULL\"}", 400, "UNKNOWN_FIELD", "Mode" },

@@ -18,14 +18,11 @@ public sealed class JobEngineDependencyTests
         Engine, "InPsyq.Weekly.Configuration", "InPsyq.Weekly.Storage", "InPsyq.Weekly.Primitives", "InPsyq.Weekly.Weeks", "InPsyq.Weekly.Telemetry",
     ];
 
-    // The HTTP adapters of the job endpoints still live in Jobs/; they are moving to the API folder.
-    private static readonly Type[] s_httpAdapters = [typeof(JobEndpoints), typeof(JobCancelAccepted), typeof(JobErrors)];
-
     [Fact]
     public void No_engine_type_depends_on_a_feature_namespace()
     {
         var engineTypes = typeof(JobRunner).Assembly.GetTypes()
-            .Where(type => type.Namespace == Engine && !s_httpAdapters.Contains(Outermost(type)))
+            .Where(type => type.Namespace == Engine)
             .ToList();
 
         var violations = engineTypes

@@ -30,7 +30,7 @@ public sealed class LeaseExpiryTests(ScriptedStageFixture fixture) : IClassFixtu
         await holder.WaitForExitAsync();
 
         var refused = await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org, week: week));
-        Assert.Equal(holderRun, refused.Refusal?.Holder?.RunId);
+        Assert.Equal(holderRun, (refused.Refusal as LockedRefusal)?.Holder?.RunId);
 
         RunResult result;
         do

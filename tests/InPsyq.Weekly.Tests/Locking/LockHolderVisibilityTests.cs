@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Weeks;
@@ -54,8 +55,8 @@ public sealed class LockHolderVisibilityTests(IntegrationFixture fixture) : ICla
 
         Assert.Equal(new LockState(true, null), await inspected);
         Assert.Equal((false, null), ((await attempt).Acquired, (await attempt).Holder));
-        var refusal = (await run).Refusal!;
-        Assert.Equal((409, "LOCKED", null), (refusal.Status, refusal.Code, refusal.Holder));
+        var refusal = Assert.IsType<LockedRefusal>((await run).Refusal);
+        Assert.Equal((RefusalKind.Conflict, "LOCKED", null), (refusal.Kind, refusal.Code, refusal.Holder));
         Assert.Equal("Another run holds the lock for this week and scope; it took the lock a moment ago and is not yet known.", refusal.Message);
         var plan = (await dryRun).Report!;
         Assert.Equal(new LockStatus(false, null), plan.Lock);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using InPsyq.Server.Cli;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console;
@@ -51,7 +52,7 @@ public sealed class ConsoleProgressTests : IDisposable
         var message = "No team in scope has stage-2 output for week 2026-11-23; run PIPELINE_ONLY or FULL for that week first. " + new string('x', 200);
         await new ConsoleProgress(Console(interactive: false), _time).RunAsync("backfill", 2, "weeks", batch =>
         {
-            new BackfillProgress(batch).Report((1, 2, RunResult.Refused(ApiError.BadRequest("PIPELINE_OUTPUT_MISSING", message, null))));
+            new BackfillProgress(batch).Report((1, 2, RunResult.Refused(Refusal.Invalid("PIPELINE_OUTPUT_MISSING", message, null))));
             return Task.FromResult(0);
         });
 

@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,10 +20,10 @@ public sealed class DependencyUnavailableTests(IntegrationFixture fixture) : ICl
         var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(RunnerHarness.Request(), RunTrigger.Http, CancellationToken.None);
 
         var refusal = result.Refusal!;
-        Assert.Equal((503, "DEPENDENCY_UNAVAILABLE"), (refusal.Status, refusal.Code));
+        Assert.Equal((RefusalKind.Unavailable, "DEPENDENCY_UNAVAILABLE"), (refusal.Kind, refusal.Code));
         Assert.Contains("blob_storage", refusal.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("127.0.0.1", refusal.Message, StringComparison.Ordinal);
-        Assert.Equal(30, refusal.RetryAfterSeconds);
+        Assert.Equal(TimeSpan.FromSeconds(30), refusal.RetryAfter);
         Assert.Equal(0, await fixture.CountAsync("weekly_runs"));
     }
 
@@ -37,7 +38,7 @@ public sealed class DependencyUnavailableTests(IntegrationFixture fixture) : ICl
         var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(RunnerHarness.Request(), RunTrigger.Http, CancellationToken.None);
 
         var refusal = result.Refusal!;
-        Assert.Equal((503, "DEPENDENCY_UNAVAILABLE"), (refusal.Status, refusal.Code));
+        Assert.Equal((RefusalKind.Unavailable, "DEPENDENCY_UNAVAILABLE"), (refusal.Kind, refusal.Code));
         Assert.Contains("postgres", refusal.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-password-value", refusal.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Port=9", refusal.Message, StringComparison.Ordinal);

@@ -1,4 +1,6 @@
 using InPsyq.Server.Cli;
+using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 
 namespace InPsyq.Weekly.Tests.Runs;
@@ -15,13 +17,20 @@ public sealed class ExitCodesTests
     [InlineData(RunStatus.Abandoned, 1)]
     public void A_run_status_maps_to_its_code(RunStatus status, int expected) => Assert.Equal(expected, ExitCodes.For(status));
 
+    public static TheoryData<Refusal, int> Refusals => new()
+    {
+        { new LockedRefusal(Guid.NewGuid(), Holder: null, "refused"), 3 },
+        { new Refusal(RefusalKind.Unavailable, "DEPENDENCY_UNAVAILABLE", "refused"), 4 },
+        { Refusal.Invalid("INVALID_DATE", "refused", "week_start"), 64 },
+        { new Refusal(RefusalKind.NotFound, "ORG_NOT_FOUND", "refused", "org_id"), 64 },
+        { new Refusal(RefusalKind.Conflict, "TEAM_ARCHIVED", "refused", "team_id"), 64 },
+        { JobErrors.NotRunning, 1 },
+        { JobErrors.AlreadyRunning, 64 },
+    };
+
     [Theory]
-    [InlineData(409, ApiError.LockedCode, 3)]
-    [InlineData(503, "DEPENDENCY_UNAVAILABLE", 4)]
-    [InlineData(400, "INVALID_WEEK_START", 64)]
-    [InlineData(409, "JOB_NOT_RUNNING", 1)]
-    public void A_refusal_maps_to_its_code(int status, string code, int expected) =>
-        Assert.Equal(expected, ExitCodes.For(new ApiError(status, code, "refused")));
+    [MemberData(nameof(Refusals))]
+    public void A_refusal_maps_to_its_code_by_kind(Refusal refusal, int expected) => Assert.Equal(expected, ExitCodes.For(refusal));
 
     [Theory]
     [InlineData(new[] { 0, 2, 1, 0 }, 1)]

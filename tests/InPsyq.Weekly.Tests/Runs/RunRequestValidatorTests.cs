@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Weeks;
 
@@ -47,7 +48,7 @@ public class RunRequestValidatorTests
     public void A_bad_week_is_reported_before_a_bad_mode_whatever_the_field_order() =>
         Assert.Equal("NOT_A_MONDAY", Error(new RunRequestDraft { Mode = "full", WeekStart = "2026-11-24" })?.Code);
 
-    private static ApiError? Error(RunRequestDraft draft)
+    private static Refusal? Error(RunRequestDraft draft)
     {
         RunRequestValidator.Validate(draft, s_current, out var error);
         return error;

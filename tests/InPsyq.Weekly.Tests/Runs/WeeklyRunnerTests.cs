@@ -1,6 +1,7 @@
 using System.Text.Json;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,6 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var report = (await harness.RunAsync(RunnerHarness.Request(mode, org))).Report!;
 
         Assert.Equal(RunStatus.Completed, report.Status);
-        Assert.Equal(200, report.HttpStatus);
         foreach (var team in teams)
         {
             var calls = harness.Stages.SelectMany(stage => stage.Calls).Where(call => call.TeamId == team).OrderBy(call => call.Started).ToList();
@@ -43,8 +43,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var (org, teams) = await tenants.AddOrgAsync(2);
 
         var refused = await harness.RunAsync(RunnerHarness.Request(RunMode.InterpretationOnly, org));
-        Assert.Equal("PIPELINE_OUTPUT_MISSING", refused.Refusal?.Code);
-        Assert.Equal(409, refused.HttpStatus);
+        Assert.Equal((RefusalKind.Conflict, "PIPELINE_OUTPUT_MISSING"), (refused.Refusal?.Kind, refused.Refusal?.Code));
 
         await tenants.AddSeriesRowAsync(org, teams[0], RunnerHarness.LastWeek.Monday);
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.InterpretationOnly, org))).Report!;
@@ -66,7 +65,6 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.Full, org))).Report!;
 
         Assert.Equal(RunStatus.Partial, report.Status);
-        Assert.Equal(207, report.HttpStatus);
         var failed = report.Teams.Single(team => team.TeamId == teams[1]);
         Assert.Equal("failed", failed.Status);
         Assert.Equal(["failed", "not_started", "not_started"], failed.Stages.Select(stage => stage.Status));
@@ -89,7 +87,6 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.Full, org))).Report!;
 
         Assert.Equal(RunStatus.Failed, report.Status);
-        Assert.Equal(500, report.HttpStatus);
         Assert.All(report.Errors, error => Assert.Equal("STAGE_ERROR", error.Code));
         Assert.DoesNotContain(report.Errors, error => error.Message.Contains("boom", StringComparison.Ordinal));
     }
@@ -191,7 +188,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
 
         var report = result.Report!;
         Assert.Equal(RunStatus.Planned, report.Status);
-        Assert.Equal(200, result.HttpStatus);
+        Assert.Null(result.Refusal);
         Assert.True(report.Lock!.Free);
         Assert.Equal(teams.Count * 3, report.Plan!.Count);
         Assert.All(report.Plan, entry => Assert.Equal(("run", "input_changed"), (entry.Action, entry.Reason)));
@@ -226,14 +223,13 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
 
         var result = await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org));
 
-        var refusal = result.Refusal!;
-        Assert.Equal((409, "LOCKED"), (refusal.Status, refusal.Code));
+        var refusal = Assert.IsType<LockedRefusal>(result.Refusal);
+        Assert.Equal((RefusalKind.Conflict, "LOCKED"), (refusal.Kind, refusal.Code));
         Assert.Equal(holder.RunId, refusal.Holder!.RunId);
-        Assert.NotNull(refusal.RunId);
-        Assert.InRange(refusal.RetryAfterSeconds!.Value, 1, 15);
+        Assert.InRange(refusal.RetryAfter!.Value.TotalSeconds, 1, 15);
         Assert.Empty(harness.Rollup.Calls);
         await using var command = fixture.DataSource.CreateCommand("select status from weekly_runs where run_id = $1");
-        command.Parameters.Add(new() { Value = refusal.RunId!.Value });
+        command.Parameters.Add(new() { Value = refusal.RunId });
         Assert.Equal("locked", await command.ExecuteScalarAsync());
     }
 
