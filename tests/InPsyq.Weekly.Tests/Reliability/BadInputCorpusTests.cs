@@ -72,7 +72,10 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Runs + "?week_start=2026-02-30", "admin", null, 400, "INVALID_DATE" },
         { "GET", Runs + "?week_start=yesterday", "admin", null, 400, "INVALID_DATE" },
         { "GET", Runs + "?cursor=not-a-cursor", "admin", null, 400, "INVALID_CURSOR" },
-        { "GET", Runs + "?cursor=%00%FF", "admin", null, 400, "INVALID_CURSOR" },
+        { "GET", Runs + "?cursor=%FF", "admin", null, 400, "INVALID_CURSOR" },
+        { "GET", Runs + "?cursor=%00%FF", "admin", null, 400, "INVALID_QUERY" },
+        { "GET", Runs + "?status=%00", "admin", null, 400, "INVALID_QUERY" },
+        { "GET", Runs + "?trigger=%00", "admin", null, 400, "INVALID_QUERY" },
         { "GET", Runs + "?cursor=" + new string('A', 4000), "admin", null, 400, "INVALID_CURSOR" },
         { "DELETE", Runs, "admin", null, 405, "METHOD_NOT_ALLOWED" },
 
@@ -87,6 +90,8 @@ public sealed class BadInputCorpusTests(BadInputCorpusTests.Fixture fixture) : I
         { "GET", Jobs, "none", null, 401, "UNAUTHORIZED" },
         { "GET", Jobs, "wrong", null, 401, "UNAUTHORIZED" },
         { "GET", Jobs + "?limit=abc", "admin", null, 400, "INVALID_LIMIT" },
+        { "GET", Jobs + "?job_id=%00", "admin", null, 400, "INVALID_QUERY" },
+        { "GET", Jobs + "?status=%00", "admin", null, 400, "INVALID_QUERY" },
         { "GET", Jobs + "?limit=500", "admin", null, 400, "INVALID_LIMIT" },
         { "PUT", Jobs, "admin", "{}", 405, "METHOD_NOT_ALLOWED" },
 
