@@ -80,7 +80,7 @@ public sealed partial class AttributionStage(
             var attribution = model.Compute(team.TeamId, context.Org.OrgId, context.RunId);
 
             // The blob first: the unit counts as done only once the team_series rows carry the hash as well.
-            await context.Fences.EnsureHeldAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
+            await context.Fence.EnsureHeldAsync(cancellationToken);
             await owner._blobs.WriteAsync(context.Week, attribution.Document, cancellationToken);
             await AttributionStore.WriteSeriesAsync(context, team.TeamId, inputHash, attribution.Series, owner._time.GetUtcNow(), cancellationToken);
             return StageOutcome.Written();
@@ -129,7 +129,7 @@ public sealed partial class AttributionStage(
         private async Task RemoveAsync(Guid teamId, CancellationToken cancellationToken)
         {
             await AttributionStore.DeleteSuppressedAsync(context, teamId, cancellationToken);
-            await context.Fences.EnsureHeldAsync(context.Week, context.Org.OrgId, context.RunId, cancellationToken);
+            await context.Fence.EnsureHeldAsync(cancellationToken);
             await owner._blobs.DeleteAsync(context.Org.OrgId, context.Week, teamId, cancellationToken);
             owner.LogSuppressedRemoved(teamId, context.Week.ToString());
         }

@@ -129,7 +129,7 @@ internal sealed class AttributionStore(NpgsqlDataSource dataSource)
             rows.Select(row => WireName.Of(row.Regime)).ToArray(),
             rows.Select(row => WireName.Of(row.Stability)).ToArray(),
             rows.Select(row => row.CoverageWeeks).ToArray());
-        await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [upsert], cancellationToken);
+        await context.Fence.WriteAsync([upsert], cancellationToken);
     }
 
     /// <summary>A suppressed team-week: deletes its <c>team_series</c> rows and deactivates its interpretation, fenced.</summary>
@@ -139,7 +139,7 @@ internal sealed class AttributionStore(NpgsqlDataSource dataSource)
             with deleted as (delete from team_series where team_id = $1 and week_start = $2)
             update weekly_interpretations set is_active = false where team_id = $1 and week_start = $2 and is_active
             """, teamId, context.Week.Monday);
-        await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [delete], cancellationToken);
+        await context.Fence.WriteAsync([delete], cancellationToken);
     }
 
     private static NpgsqlBatchCommand Command(string sql, params object[] values)

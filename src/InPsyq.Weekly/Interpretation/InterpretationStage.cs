@@ -115,7 +115,7 @@ public sealed partial class InterpretationStage : IPipelineStage
             // The stored hash names the model actually used, so an offline fallback is retried with the LLM next run.
             var row = new InterpretationRow(context.Org.OrgId, team.TeamId, context.Week, Hash(output.AttributionHash, result.ModelId),
                 result.ModelId, PipelineVersions.Prompt, result.Sections, result.Usage.Input, result.Usage.Output, context.RunId);
-            await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, InterpretationStore.ReplaceActive(row), cancellationToken);
+            await context.Fence.WriteAsync(InterpretationStore.ReplaceActive(row), cancellationToken);
             return new StageOutcome(StageStatus.Succeeded, stale ? StageReasons.StalePipelineOutput : null)
             {
                 Wrote = true,

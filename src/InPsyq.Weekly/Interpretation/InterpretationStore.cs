@@ -31,7 +31,7 @@ public sealed class InterpretationStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The unit of output of stage 3, for <see cref="Storage.LockFences.WriteAsync"/>: deactivates the active row of the
+    /// The unit of output of stage 3, for <see cref="Storage.WriteFence.WriteAsync"/>: deactivates the active row of the
     /// team-week and inserts <paramref name="row"/> as the new active one, in one transaction; a failure leaves the
     /// previous row active.
     /// </summary>

@@ -59,7 +59,7 @@ public sealed record StagePlan(bool WillRun, string Reason)
 /// <param name="Org">The org and its active teams.</param>
 /// <param name="Force">Recompute even when an input hash matches.</param>
 /// <param name="Progress">This run's results (or, in a dry run, plans) of the earlier stages of this org.</param>
-/// <param name="Fences">Fenced transactions for every pipeline write.</param>
+/// <param name="Fence">Every pipeline write of this org goes through it (the org fence, and a work item's claim).</param>
 /// <param name="AddNote">Adds a machine-readable note to the run report, e.g. <c>INVALID_DEPENDENCY:{upstream}->{downstream}</c>.</param>
 public sealed record OrgStageContext(
     Guid RunId,
@@ -67,7 +67,7 @@ public sealed record OrgStageContext(
     OrgRef Org,
     bool Force,
     OrgProgress Progress,
-    LockFences Fences,
+    WriteFence Fence,
     Action<string> AddNote);
 
 /// <summary>

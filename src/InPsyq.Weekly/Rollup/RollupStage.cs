@@ -14,7 +14,7 @@ namespace InPsyq.Weekly.Rollup;
 /// <remarks>
 /// Each team is one round trip (<see cref="RollupQuery"/>, a prepared statement that computes the statistics only when
 /// the hash changed or the run is forced) inside its own per-team budget, then, if so, one more for the fenced upsert
-/// (<see cref="Storage.LockFences.WriteAsync"/>). The teams of an org run in the orchestrator's parallel window, so
+/// (<see cref="Storage.WriteFence.WriteAsync"/>). The teams of an org run in the orchestrator's parallel window, so
 /// several Postgres backends compute at once. One org-wide statement in <see cref="BeginOrgAsync"/> was measured and
 /// rejected: 500 teams × 2,000 answers on 2 cores took ≈ 1.7 s for the org-wide statements alone against ≈ 1.0–1.4 s
 /// for the whole per-team stage (parallelism 3), because one backend does all the work of an org; it would also have
@@ -118,7 +118,7 @@ public sealed class RollupStage : IPipelineStage
             upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rollup.InputHash });
             upsert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.RunId });
             upsert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = stage._time.GetUtcNow() });
-            await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [upsert], cancellationToken);
+            await context.Fence.WriteAsync([upsert], cancellationToken);
         }
 
         private static NpgsqlParameter<string> Jsonb<TValue>(Dictionary<string, TValue> document) => new()

@@ -327,7 +327,8 @@ public sealed partial class RunExecution : IDisposable
             : StageOutcome.Fail("STAGE_ERROR", $"The {stage.ToWire()} stage failed unexpectedly ({e.GetType().Name}); see the logs for this run id.");
     }
 
-    private OrgStageContext Context(OrgProgress org) => new(RunId, Request.Week, org.Org, Request.Force, org, _fences, AddNote);
+    private OrgStageContext Context(OrgProgress org) =>
+        new(RunId, Request.Week, org.Org, Request.Force, org, _fences.For(Request.Week, org.Org.OrgId, RunId), AddNote);
 
     private void AddNote(string note) => _notes.TryAdd(note, true);
 

@@ -51,7 +51,7 @@ public sealed class ScriptedStage(PipelineStage stage) : IPipelineStage
                 insert.Parameters.Add(new() { Value = context.RunId });
                 insert.Parameters.Add(new() { Value = team.TeamId });
                 insert.Parameters.Add(new() { Value = owner.Stage.ToWire() });
-                await context.Fences.WriteAsync(context.Week, context.Org.OrgId, context.RunId, [insert], cancellationToken);
+                await context.Fence.WriteAsync([insert], cancellationToken);
                 return StageOutcome.Written();
             }
             finally

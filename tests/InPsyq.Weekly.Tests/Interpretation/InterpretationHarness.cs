@@ -85,7 +85,7 @@ internal sealed class InterpretationHarness(IntegrationFixture fixture)
         var fences = services.GetRequiredService<LockFences>();
         var runId = Guid.NewGuid();
         await fences.TakeAsync(Week, org.OrgId, runId, CancellationToken.None);
-        return new OrgStageContext(runId, Week, org, force, progress ?? new OrgProgress(org), fences, note => { lock (Notes) { Notes.Add(note); } });
+        return new OrgStageContext(runId, Week, org, force, progress ?? new OrgProgress(org), fences.For(Week, org.OrgId, runId), note => { lock (Notes) { Notes.Add(note); } });
     }
 
     public async Task<StageOutcome> RunAsync(IServiceProvider services, OrgRef org, TeamRef team, bool force = false)

@@ -134,7 +134,7 @@ public sealed class InterpretationStageTests(IntegrationFixture fixture) : IClas
 
         // The negative token count breaks weekly_interpretations_tokens_check on insert, after the deactivation ran.
         await Assert.ThrowsAsync<PostgresException>(
-            () => context.Fences.WriteAsync(Week, org.OrgId, context.RunId, InterpretationStore.ReplaceActive(row), CancellationToken.None));
+            () => context.Fence.WriteAsync(InterpretationStore.ReplaceActive(row), CancellationToken.None));
 
         Assert.Equal(previous, await _harness.ActiveAsync(team.TeamId));
         Assert.Equal(1, await _harness.RowCountAsync(team.TeamId));

@@ -146,13 +146,13 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         var org = Guid.NewGuid();
         var (oldRun, newRun) = (Guid.NewGuid(), Guid.NewGuid());
         await fences.TakeAsync(week, org, oldRun, CancellationToken.None);
-        await fences.WriteAsync(week, org, oldRun, [], CancellationToken.None);
+        await fences.For(week, org, oldRun).WriteAsync([], CancellationToken.None);
 
         await fences.TakeAsync(week, org, newRun, CancellationToken.None);
 
-        await Assert.ThrowsAsync<LockLostException>(() => fences.WriteAsync(week, org, oldRun, [], CancellationToken.None));
-        await Assert.ThrowsAsync<LockLostException>(() => fences.EnsureHeldAsync(week, org, oldRun, CancellationToken.None));
-        await fences.WriteAsync(week, org, newRun, [], CancellationToken.None);
+        await Assert.ThrowsAsync<LockLostException>(() => fences.For(week, org, oldRun).WriteAsync([], CancellationToken.None));
+        await Assert.ThrowsAsync<LockLostException>(() => fences.For(week, org, oldRun).EnsureHeldAsync(CancellationToken.None));
+        await fences.For(week, org, newRun).WriteAsync([], CancellationToken.None);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         insert.Parameters.Add(new() { Value = run });
 
         await Assert.ThrowsAsync<PostgresException>(
-            () => fences.WriteAsync(week, org, run, [insert, new NpgsqlBatchCommand("select 1 / 0")], CancellationToken.None));
+            () => fences.For(week, org, run).WriteAsync([insert, new NpgsqlBatchCommand("select 1 / 0")], CancellationToken.None));
 
         await using var count = fixture.DataSource.CreateCommand("select count(*) from weekly_lock_fences where org_id = $1");
         count.Parameters.Add(new() { Value = otherOrg });

@@ -56,7 +56,7 @@ public sealed class RollupHarness(NpgsqlDataSource dataSource)
         var org = (await _tenants.LoadScopeAsync(orgId, null, CancellationToken.None)).Single();
         var run = runId ?? Guid.CreateVersion7();
         await _fences.TakeAsync(Week, orgId, run, CancellationToken.None);
-        return new OrgStageContext(run, Week, org, force, new OrgProgress(org), _fences, _ => { });
+        return new OrgStageContext(run, Week, org, force, new OrgProgress(org), _fences.For(Week, org.OrgId, run), _ => { });
     }
 
     public async Task<StageOutcome> RunAsync(RollupStage stage, Guid orgId, Guid teamId, bool force = false)
@@ -69,7 +69,8 @@ public sealed class RollupHarness(NpgsqlDataSource dataSource)
     public async Task<StagePlan> PlanAsync(RollupStage stage, Guid orgId, Guid teamId, bool force = false)
     {
         var org = (await _tenants.LoadScopeAsync(orgId, null, CancellationToken.None)).Single();
-        var context = new OrgStageContext(Guid.CreateVersion7(), Week, org, force, new OrgProgress(org), _fences, _ => { });
+        var runId = Guid.CreateVersion7();
+        var context = new OrgStageContext(runId, Week, org, force, new OrgProgress(org), _fences.For(Week, org.OrgId, runId), _ => { });
         var orgStage = await stage.BeginOrgAsync(context, CancellationToken.None);
         return await orgStage.PlanTeamAsync(org.Teams.Single(team => team.TeamId == teamId), CancellationToken.None);
     }

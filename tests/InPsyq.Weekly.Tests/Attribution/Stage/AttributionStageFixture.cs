@@ -62,7 +62,7 @@ public sealed class AttributionStageFixture : IntegrationFixture
         }
 
         var notes = new List<string>();
-        var context = new OrgStageContext(runId, Week, org, force, progress, Fences, notes.Add);
+        var context = new OrgStageContext(runId, Week, org, force, progress, Fences.For(Week, org.OrgId, runId), notes.Add);
         return new OrgRun(context, await Stage.BeginOrgAsync(context, CancellationToken.None), notes);
     }
 
