@@ -14,6 +14,7 @@ using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Security;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,6 +50,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyLockManager>();
         services.TryAddSingleton<LockAdministration>();
         services.TryAddSingleton<WeeklyRunStore>();
+        services.TryAddSingleton<WorkItemStore>();
         services.TryAddSingleton<RunExecutionFactory>();
         services.TryAddSingleton<WeeklyRunner>();
         services.TryAddSingleton<ScheduledWeeklyRun>();

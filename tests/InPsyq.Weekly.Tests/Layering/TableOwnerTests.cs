@@ -14,6 +14,9 @@ public sealed partial class TableOwnerTests
     {
         { "weekly_runs", "src/InPsyq.Weekly/Audit/WeeklyRunStore.cs" },
         { "scheduled_job_executions", "src/InPsyq.Weekly/Jobs/JobExecutionLog.cs" },
+        { "weekly_work_items", "src/InPsyq.Weekly/WorkItems/WorkItemStore.cs" },
+        { "weekly_work_results", "src/InPsyq.Weekly/WorkItems/WorkItemStore.cs" },
+        { "weekly_work_outbox", "src/InPsyq.Weekly/WorkItems/WorkItemStore.cs" },
     };
 
     [Theory]

@@ -18,6 +18,7 @@ CREATE TABLE weekly_work_items (
     run_id      uuid        NOT NULL,
     org_id      uuid        NOT NULL,
     stage       smallint    NOT NULL,
+    last_stage  smallint    NOT NULL,
     team_ids    uuid[]      NOT NULL,
     status      text        NOT NULL DEFAULT 'pending',
     outcome     text        NULL,
@@ -30,7 +31,8 @@ CREATE TABLE weekly_work_items (
     finished_at timestamptz NULL,
     CONSTRAINT weekly_work_items_pkey PRIMARY KEY (item_id),
     CONSTRAINT weekly_work_items_run_fkey FOREIGN KEY (run_id) REFERENCES weekly_runs (run_id) ON DELETE CASCADE,
-    CONSTRAINT weekly_work_items_stage_check CHECK (stage BETWEEN 1 AND 3),
+    -- last_stage: the run mode's last stage, so the item that finishes a stage knows whether another follows.
+    CONSTRAINT weekly_work_items_stage_check CHECK (stage BETWEEN 1 AND 3 AND last_stage BETWEEN stage AND 3),
     CONSTRAINT weekly_work_items_teams_check CHECK (cardinality(team_ids) > 0),
     CONSTRAINT weekly_work_items_status_check CHECK (status IN ('pending', 'running', 'final')),
     -- done: every team has its result; failed: poisoned after too many deliveries; not_started: deadline or stall.

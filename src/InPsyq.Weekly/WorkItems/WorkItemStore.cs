@@ -1,0 +1,402 @@
+using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace InPsyq.Weekly.WorkItems;
+
+/// <summary>One work item: a stage of up to <c>WEEKLY_WORK_ITEM_TEAMS</c> teams of one org, in one run.</summary>
+public sealed record WorkItem(Guid ItemId, Guid RunId, Guid OrgId, PipelineStage Stage, PipelineStage LastStage, IReadOnlyList<Guid> TeamIds, int Attempts);
+
+/// <summary>The teams of one org a run plans, in team_id order.</summary>
+public sealed record PlannedOrg(Guid OrgId, IReadOnlyList<Guid> TeamIds);
+
+/// <summary>What finishing an item led to: the items it created (already in the outbox) and whether the run is now final.</summary>
+public sealed record ItemCompletion(IReadOnlyList<Guid> CreatedItems, bool RunFinal);
+
+/// <summary>What a delivery of an item's message found.</summary>
+public abstract record Delivery
+{
+    private Delivery()
+    {
+    }
+
+    /// <summary>The item is this delivery's to work, under <see cref="Claim"/>.</summary>
+    public sealed record Claimed(WorkItem Item, WorkClaim Claim) : Delivery;
+
+    /// <summary>The item is final (so is its run, perhaps): the message is a duplicate and does nothing.</summary>
+    public sealed record Stale : Delivery;
+
+    /// <summary>The item was delivered more than <c>WEEKLY_WORK_MAX_ATTEMPTS</c> times: it is now final, its teams failed.</summary>
+    public sealed record Poisoned(WorkItem Item, ItemCompletion Completion) : Delivery;
+}
+
+/// <summary>A team's result of one stage in a run, as its worker recorded it.</summary>
+public sealed record WorkResult(
+    Guid OrgId, Guid TeamId, PipelineStage Stage, StageStatus Status, string? Reason, string? Code, string? Message,
+    long TokensIn, long TokensOut, bool Wrote, long DurationMs);
+
+/// <summary>How far a run is: items and teams in total and final.</summary>
+public sealed record WorkProgress(int ItemsTotal, int ItemsFinal, int TeamsTotal, int TeamsFinal);
+
+/// <summary>
+/// Owns every statement on <c>weekly_work_items</c>, <c>weekly_work_results</c> and <c>weekly_work_outbox</c>. An item
+/// moves pending → running (a delivery's claim) → final. Every transition that makes an item final takes the run's
+/// advisory transaction lock first, so the transitions of one run happen one after another: the one that makes the
+/// last stage-1 item of an org final creates the org's stage-2 items (exactly one creator), the one that makes a
+/// stage-2 item final creates that item's stage-3 item, and the one that makes the run's last item final says so.
+/// Created items go to the outbox in the same transaction; their messages are sent after commit.
+/// </summary>
+public sealed class WorkItemStore(NpgsqlDataSource dataSource)
+{
+    public const string PoisonedCode = "WORK_ITEM_POISONED";
+
+    private const string ItemColumns = "item_id, run_id, org_id, stage, last_stage, team_ids, attempts";
+
+    /// <summary>Creates the items of the mode's first stage for every org (and their outbox rows), in one transaction.</summary>
+    public async Task<IReadOnlyList<Guid>> PlanAsync(
+        Guid runId, PipelineStage firstStage, PipelineStage lastStage, IReadOnlyList<PlannedOrg> orgs, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var created = new List<Guid>();
+        foreach (var org in orgs)
+        {
+            created.AddRange(await CreateItemsAsync(connection, runId, org.OrgId, firstStage, lastStage, org.TeamIds, teamsPerItem, cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>
+    /// A delivery of <paramref name="itemId"/> starts: a fresh claim and one more attempt. Past
+    /// <paramref name="maxAttempts"/> the item becomes final <c>failed</c> instead, its teams <c>WORK_ITEM_POISONED</c>.
+    /// </summary>
+    public async Task<Delivery> ClaimAsync(Guid itemId, string host, int maxAttempts, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var claim = Guid.CreateVersion7();
+        await using (var command = new NpgsqlCommand($"""
+            update weekly_work_items
+            set attempts = attempts + 1, claim = $2, status = 'running', host = $3, started_at = now()
+            where item_id = $1 and status <> 'final'
+            returning {ItemColumns}
+            """, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = itemId });
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = host });
+            var item = await ReadItemAsync(command, cancellationToken);
+            if (item is null)
+            {
+                return new Delivery.Stale();
+            }
+
+            if (item.Attempts <= maxAttempts)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return new Delivery.Claimed(item, new WorkClaim(itemId, claim));
+            }
+
+            await LockRunAsync(connection, item.RunId, cancellationToken);
+            await RecordForTeamsAsync(
+                connection, item, item.TeamIds, item.Stage, "failed", reason: null, PoisonedCode,
+                $"The work item was delivered {item.Attempts} times without finishing; its teams were not processed.", cancellationToken);
+            var completion = await FinishAsync(connection, item, claim, "failed", reason: null, teamsPerItem, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new Delivery.Poisoned(item, completion!);
+        }
+    }
+
+    /// <summary>The statement that records one team's result, for the fenced batch of the item's claim.</summary>
+    public static NpgsqlBatchCommand RecordResult(WorkItem item, Guid teamId, StageOutcome outcome, long durationMs)
+    {
+        var command = new NpgsqlBatchCommand("""
+            insert into weekly_work_results (run_id, team_id, stage, org_id, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms, item_id)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            on conflict (run_id, team_id, stage) do update set
+                status = excluded.status, reason = excluded.reason, code = excluded.code, message = excluded.message,
+                tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, wrote = excluded.wrote,
+                duration_ms = excluded.duration_ms, item_id = excluded.item_id, recorded_at = now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = teamId });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)item.Stage });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.OrgId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = outcome.Status.ToWire() });
+        command.Parameters.Add(Text(outcome.Reason));
+        command.Parameters.Add(Text(outcome.ErrorCode));
+        command.Parameters.Add(Text(outcome.ErrorMessage));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outcome.TokensIn });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outcome.TokensOut });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = outcome.Wrote });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = durationMs });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+        return command;
+    }
+
+    /// <summary>
+    /// The delivery under <paramref name="claim"/> finished its item: the item becomes final <c>done</c> and its
+    /// successors are created. Null when the claim no longer holds the item (a later delivery took it, or it is final).
+    /// </summary>
+    public async Task<ItemCompletion?> CompleteAsync(WorkItem item, WorkClaim claim, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockRunAsync(connection, item.RunId, cancellationToken);
+        var completion = await FinishAsync(connection, item, claim.Claim, "done", reason: null, teamsPerItem, cancellationToken);
+        if (completion is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return completion;
+    }
+
+    /// <summary>Every team result of a run, in (org, team, stage) order.</summary>
+    public async Task<IReadOnlyList<WorkResult>> ResultsAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select org_id, team_id, stage, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms
+            from weekly_work_results where run_id = $1
+            order by org_id, team_id, stage
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var results = new List<WorkResult>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            results.Add(new WorkResult(
+                reader.GetGuid(0), reader.GetGuid(1), (PipelineStage)reader.GetInt16(2), StageStatusOf(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetBoolean(9), reader.GetInt64(10)));
+        }
+
+        return results;
+    }
+
+    public async Task<WorkProgress> ProgressAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select
+                (select count(*) from weekly_work_items where run_id = $1)::int,
+                (select count(*) from weekly_work_items where run_id = $1 and status = 'final')::int,
+                (select count(distinct team) from weekly_work_items i, unnest(i.team_ids) team
+                 where i.run_id = $1 and i.stage = (select min(stage) from weekly_work_items where run_id = $1))::int,
+                (select count(distinct r.team_id) from weekly_work_results r
+                 where r.run_id = $1
+                   and (r.status not in ('succeeded', 'skipped')
+                        or r.stage = (select max(last_stage) from weekly_work_items where run_id = $1)))::int
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new WorkProgress(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
+    }
+
+    /// <summary>Outbox rows not yet confirmed sent and older than <paramref name="olderThan"/>, whose items are not final.</summary>
+    public async Task<IReadOnlyList<(long OutboxId, Guid RunId, Guid ItemId)>> UnsentAsync(TimeSpan olderThan, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select o.outbox_id, o.run_id, o.item_id
+            from weekly_work_outbox o join weekly_work_items i on i.item_id = o.item_id
+            where o.sent_at is null and o.created_at <= now() - $1 and i.status <> 'final'
+            order by o.outbox_id
+            limit $2
+            """);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = olderThan });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(long, Guid, Guid)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Confirms that the messages of these outbox rows were sent; rows of final items are dropped.</summary>
+    public async Task MarkSentAsync(IReadOnlyList<long> outboxIds, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var sent = new NpgsqlBatchCommand("update weekly_work_outbox set sent_at = now() where outbox_id = any($1)");
+        sent.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. outboxIds] });
+        batch.BatchCommands.Add(sent);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            delete from weekly_work_outbox o using weekly_work_items i
+            where i.item_id = o.item_id and i.status = 'final'
+            """));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Transitions of one run's items take turns: the barrier and the run's end are each decided once.</summary>
+    private static async Task LockRunAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended('weekly_work:' || $1::text, 0))", connection);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Makes the item final (if <paramref name="claim"/> still holds it) and creates what follows it, under the run's lock.</summary>
+    private static async Task<ItemCompletion?> FinishAsync(
+        NpgsqlConnection connection, WorkItem item, Guid claim, string outcome, string? reason, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        await using (var finish = new NpgsqlCommand("""
+            update weekly_work_items set status = 'final', outcome = $3, reason = $4, finished_at = now()
+            where item_id = $1 and claim = $2 and status = 'running'
+            """, connection))
+        {
+            finish.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+            finish.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim });
+            finish.Parameters.Add(new NpgsqlParameter<string> { TypedValue = outcome });
+            finish.Parameters.Add(Text(reason));
+            if (await finish.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return null;
+            }
+        }
+
+        IReadOnlyList<Guid> created = item.Stage == item.LastStage ? [] : await CreateSuccessorsAsync(connection, item, teamsPerItem, cancellationToken);
+        await using var open = new NpgsqlCommand("select not exists (select 1 from weekly_work_items where run_id = $1 and status <> 'final')", connection);
+        open.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        return new ItemCompletion(created, (bool)(await open.ExecuteScalarAsync(cancellationToken))!);
+    }
+
+    /// <summary>
+    /// Stage 1 → 2 waits for the org (stage 2 reads every team's stage-1 output): the item that makes the org's last
+    /// stage-1 item final creates stage 2 for the org's teams that are done. Stage 2 → 3 has no barrier: the item's own
+    /// done teams get their stage-3 item. Teams that are not done are recorded <c>not_started</c> for the later stages.
+    /// </summary>
+    private static async Task<IReadOnlyList<Guid>> CreateSuccessorsAsync(NpgsqlConnection connection, WorkItem item, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Guid> candidates;
+        if (item.Stage == PipelineStage.Rollup)
+        {
+            await using var orgStage = new NpgsqlCommand("""
+                select bool_and(status = 'final'), array_agg(team order by team)
+                from weekly_work_items i, unnest(i.team_ids) team
+                where i.run_id = $1 and i.org_id = $2 and i.stage = $3
+                """, connection);
+            orgStage.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+            orgStage.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.OrgId });
+            orgStage.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)item.Stage });
+            await using var reader = await orgStage.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            if (!reader.GetBoolean(0))
+            {
+                return [];
+            }
+
+            candidates = reader.GetFieldValue<Guid[]>(1);
+        }
+        else
+        {
+            candidates = item.TeamIds;
+        }
+
+        await using var doneCommand = new NpgsqlCommand("""
+            select team_id from weekly_work_results
+            where run_id = $1 and stage = $2 and team_id = any($3) and status in ('succeeded', 'skipped')
+            order by team_id
+            """, connection);
+        doneCommand.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        doneCommand.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)item.Stage });
+        doneCommand.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. candidates] });
+        var done = new List<Guid>();
+        await using (var reader = await doneCommand.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                done.Add(reader.GetGuid(0));
+            }
+        }
+
+        var notDone = candidates.Except(done).ToList();
+        for (var stage = item.Stage + 1; stage <= item.LastStage; stage++)
+        {
+            await RecordForTeamsAsync(connection, item, notDone, stage, "not_started", StageReasons.UpstreamFailed, code: null, message: null, cancellationToken);
+        }
+
+        return await CreateItemsAsync(connection, item.RunId, item.OrgId, item.Stage + 1, item.LastStage, done, teamsPerItem, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<Guid>> CreateItemsAsync(
+        NpgsqlConnection connection, Guid runId, Guid orgId, PipelineStage stage, PipelineStage lastStage, IReadOnlyList<Guid> teamIds,
+        int teamsPerItem, CancellationToken cancellationToken)
+    {
+        if (teamIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var batch = new NpgsqlBatch(connection);
+        var created = new List<Guid>();
+        foreach (var chunk in teamIds.Chunk(teamsPerItem))
+        {
+            var itemId = Guid.CreateVersion7();
+            created.Add(itemId);
+            var insert = new NpgsqlBatchCommand("""
+                with item as (
+                    insert into weekly_work_items (item_id, run_id, org_id, stage, last_stage, team_ids)
+                    values ($1, $2, $3, $4, $5, $6)
+                    returning run_id, item_id)
+                insert into weekly_work_outbox (run_id, item_id) select run_id, item_id from item
+                """);
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = itemId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orgId });
+            insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)stage });
+            insert.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)lastStage });
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = chunk });
+            batch.BatchCommands.Add(insert);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>Records one result for each of <paramref name="teamIds"/> at <paramref name="stage"/>, keeping results already recorded.</summary>
+    private static async Task RecordForTeamsAsync(
+        NpgsqlConnection connection, WorkItem item, IReadOnlyList<Guid> teamIds, PipelineStage stage, string status, string? reason,
+        string? code, string? message, CancellationToken cancellationToken)
+    {
+        if (teamIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("""
+            insert into weekly_work_results (run_id, team_id, stage, org_id, status, reason, code, message, item_id)
+            select $1, team, $3, $4, $5, $6, $7, $8, $9 from unnest($2::uuid[]) team
+            on conflict (run_id, team_id, stage) do nothing
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. teamIds] });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)stage });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.OrgId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });
+        command.Parameters.Add(Text(reason));
+        command.Parameters.Add(Text(code));
+        command.Parameters.Add(Text(message));
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<WorkItem?> ReadItemAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new WorkItem(
+                reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), (PipelineStage)reader.GetInt16(3), (PipelineStage)reader.GetInt16(4),
+                reader.GetFieldValue<Guid[]>(5), reader.GetInt32(6))
+            : null;
+    }
+
+    private static StageStatus StageStatusOf(string wire) =>
+        Enum.GetValues<StageStatus>().Single(status => status.ToWire() == wire);
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+}
