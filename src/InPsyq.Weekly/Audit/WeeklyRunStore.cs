@@ -11,8 +11,14 @@ using NpgsqlTypes;
 
 namespace InPsyq.Weekly.Audit;
 
-/// <summary>The start of an audited run, recorded as <c>running</c> before any work.</summary>
-public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request, DateTimeOffset StartedAt, string Host);
+/// <summary>
+/// The start of an audited run, recorded as <c>running</c> before any work. A run worked as items has a
+/// <see cref="Deadline"/>: its <c>deadline_at</c> is Postgres's <c>now()</c> plus it, the clock every instance compares with.
+/// </summary>
+public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request, DateTimeOffset StartedAt, string Host, TimeSpan? Deadline = null);
+
+/// <summary>What a worker needs to know of the run whose item it works: the request, and the time left by Postgres's clock.</summary>
+public sealed record RunWork(Guid RunId, RunTrigger Trigger, RunRequest Request, string Status, TimeSpan? DeadlineIn, DateTimeOffset StartedAt);
 
 /// <summary>
 /// Which part of the run history to read, newest first: the filters (null: any), the <c>(started_at, run_id)</c>
@@ -111,8 +117,8 @@ public sealed partial class WeeklyRunStore(
     {
         var request = run.Request;
         await using var command = dataSource.CreateCommand("""
-            insert into weekly_runs (run_id, trigger, week_start, week_label, scope, org_id, team_id, mode, force, status, host, started_at)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11)
+            insert into weekly_runs (run_id, trigger, week_start, week_label, scope, org_id, team_id, mode, force, status, host, started_at, deadline_at, heartbeat_at)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11, now() + $12, now())
             """);
         command.Parameters.Add(new() { Value = run.RunId });
         command.Parameters.Add(new() { Value = run.Trigger.ToWire() });
@@ -125,6 +131,46 @@ public sealed partial class WeeklyRunStore(
         command.Parameters.Add(new() { Value = request.Force });
         command.Parameters.Add(new() { Value = run.Host });
         command.Parameters.Add(new() { Value = run.StartedAt });
+        command.Parameters.Add(new() { Value = (object?)run.Deadline ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A run's request and time left, for a worker about to work one of its items; null when no such run exists.</summary>
+    public async Task<RunWork?> FindWorkAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select trigger, week_start, org_id, team_id, mode, force, status, deadline_at - now(), started_at
+            from weekly_runs where run_id = $1
+            """);
+        command.Parameters.Add(new() { Value = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        if (!RunNames.TryParseMode(reader.GetString(4), out var mode))
+        {
+            throw new InvalidOperationException($"Run {runId} has an unknown mode.");
+        }
+
+        var request = new RunRequest(
+            IsoWeek.FromMonday(reader.GetFieldValue<DateOnly>(1)),
+            reader.IsDBNull(2) ? null : reader.GetGuid(2),
+            reader.IsDBNull(3) ? null : reader.GetGuid(3),
+            mode,
+            DryRun: false,
+            reader.GetBoolean(5));
+        return new RunWork(
+            runId, RunNames.TriggerOf(reader.GetString(0)), request, reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetFieldValue<TimeSpan>(7), reader.GetFieldValue<DateTimeOffset>(8));
+    }
+
+    /// <summary>Says the run is alive (Postgres's clock): every worker holding one of its items does, at least every 30 s.</summary>
+    public async Task HeartbeatAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update weekly_runs set heartbeat_at = now() where run_id = $1 and status = 'running'");
+        command.Parameters.Add(new() { Value = runId });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

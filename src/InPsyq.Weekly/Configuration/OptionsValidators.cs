@@ -147,6 +147,18 @@ internal sealed class SecretsOptionsValidator : IValidateOptions<SecretsOptions>
     }
 }
 
+internal sealed class WorkOptionsValidator : IValidateOptions<WorkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkOptions options)
+    {
+        var failures = new List<string>();
+        Settings.RequireRange(failures, "WEEKLY_WORK_ITEM_TEAMS", options.ItemTeams, 1, 500);
+        Settings.RequireRange(failures, "WEEKLY_WORK_MAX_ATTEMPTS", options.MaxAttempts, 1, 100);
+        Settings.RequirePositive(failures, "WEEKLY_RUN_HEARTBEAT_SECONDS", options.HeartbeatSeconds);
+        return Settings.Result(failures);
+    }
+}
+
 internal static class Settings
 {
     public static void RequirePositive(List<string> failures, string setting, double value)

@@ -34,6 +34,7 @@ public static class WeeklyServiceCollectionExtensions
         services.AddValidatedOptions<JobsOptions, JobsOptionsValidator>(configuration);
         services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration);
         services.AddValidatedOptions<HealthOptions, HealthOptionsValidator>(configuration);
+        services.AddValidatedOptions<WorkOptions, WorkOptionsValidator>(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HostIdentity>();
@@ -51,6 +52,9 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<LockAdministration>();
         services.TryAddSingleton<WeeklyRunStore>();
         services.TryAddSingleton<WorkItemStore>();
+        services.TryAddSingleton<WorkItemProcessor>();
+        services.TryAddSingleton<WorkRunFinisher>();
+        services.TryAddSingleton<TeamStageRunner>();
         services.TryAddSingleton<RunExecutionFactory>();
         services.TryAddSingleton<WeeklyRunner>();
         services.TryAddSingleton<ScheduledWeeklyRun>();

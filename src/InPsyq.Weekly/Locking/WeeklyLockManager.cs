@@ -119,6 +119,23 @@ public sealed partial class WeeklyLockManager(
     /// <summary>The lease id of a run's locks: its run id.</summary>
     internal static string LeaseIdOf(Guid runId) => runId.ToString("D");
 
+    /// <summary>
+    /// Releases the lease <paramref name="runId"/> holds on the lock, from any instance (the lease id is the run id);
+    /// nothing when the lock is free or held by another run.
+    /// </summary>
+    public async Task ReleaseAsync(LockKey key, Guid runId, CancellationToken cancellationToken)
+    {
+        var lease = blobs.Locks.GetBlobClient(key.BlobName).GetBlobLeaseClient(LeaseIdOf(runId));
+        try
+        {
+            await lease.ReleaseAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+        {
+            // Free, or not this run's.
+        }
+    }
+
     /// <summary>The lock's state, or null while it is leased but its metadata does not (yet) name the lease's run.</summary>
     private static async Task<LockState?> TryReadConfirmedAsync(BlobClient blob, CancellationToken cancellationToken)
     {

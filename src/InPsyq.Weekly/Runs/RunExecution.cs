@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Runs;
 
@@ -15,17 +12,12 @@ public sealed class RunExecutionFactory(
     TenantDirectory tenants,
     WeeklyLockManager locks,
     LockFences fences,
-    IEnumerable<IPipelineStage> stages,
-    IOptions<WeeklyRunOptions> options,
+    TeamStageRunner stageRunner,
     TimeProvider time,
     ILogger<RunExecution> logger)
 {
-    // As with any DI service, the last registration of a stage wins (hosts and tests can replace a stage).
-    private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages =
-        stages.GroupBy(stage => stage.Stage).ToDictionary(group => group.Key, group => group.Last());
-
     public RunExecution Create(Guid runId, RunRequest request, RunTrigger trigger) =>
-        new(runId, request, trigger, tenants, locks, fences, _stages, options.Value, time, logger);
+        new(runId, request, trigger, tenants, locks, fences, stageRunner.Stages, stageRunner, time, logger);
 }
 
 /// <summary>
@@ -39,7 +31,7 @@ public sealed partial class RunExecution : IDisposable
     private readonly WeeklyLockManager _locks;
     private readonly LockFences _fences;
     private readonly IReadOnlyDictionary<PipelineStage, IPipelineStage> _stages;
-    private readonly WeeklyRunOptions _options;
+    private readonly TeamStageRunner _stageRunner;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _lockLost = new();
@@ -55,7 +47,7 @@ public sealed partial class RunExecution : IDisposable
         WeeklyLockManager locks,
         LockFences fences,
         IReadOnlyDictionary<PipelineStage, IPipelineStage> stages,
-        WeeklyRunOptions options,
+        TeamStageRunner stageRunner,
         TimeProvider time,
         ILogger logger)
     {
@@ -66,7 +58,7 @@ public sealed partial class RunExecution : IDisposable
         _locks = locks;
         _fences = fences;
         _stages = stages;
-        _options = options;
+        _stageRunner = stageRunner;
         _time = time;
         _logger = logger;
         _startTimestamp = time.GetTimestamp();
@@ -245,87 +237,12 @@ public sealed partial class RunExecution : IDisposable
         }
     }
 
-    private async Task RunStageAsync(IPipelineStage implementation, OrgProgress org, List<TeamRef> teams, RunStop stop)
-    {
-        IOrgStage orgStage;
-        var started = _time.GetTimestamp();
-        try
+    private Task RunStageAsync(IPipelineStage implementation, OrgProgress org, List<TeamRef> teams, RunStop stop) =>
+        _stageRunner.RunAsync(implementation, Context(org), teams, stop, (team, result) =>
         {
-            orgStage = await implementation.BeginOrgAsync(Context(org), stop.Token);
-        }
-        catch (Exception e)
-        {
-            var outcome = Classify(e, stop, null, implementation.Stage);
-            teams.ForEach(team => org.Record(team, new TeamStageResult(implementation.Stage, outcome, ElapsedMs(started))));
-            return;
-        }
-
-        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = _options.TeamParallelism };
-        await Parallel.ForEachAsync(teams, parallelism, async (team, _) =>
-            org.Record(team, await RunTeamAsync(implementation, orgStage, team, stop)));
-    }
-
-    private async Task<TeamStageResult> RunTeamAsync(IPipelineStage implementation, IOrgStage orgStage, TeamRef team, RunStop stop)
-    {
-        var stage = implementation.Stage;
-        if (stop.Token.IsCancellationRequested)
-        {
-            return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, stop.Describe()), 0);
-        }
-
-        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");
-        activity?.SetTag("run_id", RunId).SetTag("team_id", team.TeamId).SetTag("stage", stage.ToWire());
-        var started = _time.GetTimestamp();
-        using var budget = new CancellationTokenSource(implementation.TeamTimeout ?? _options.TeamTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
-        StageOutcome outcome;
-        try
-        {
-            outcome = await orgStage.RunTeamAsync(team, linked.Token);
-        }
-        catch (Exception e)
-        {
-            outcome = Classify(e, stop, budget, stage);
-            if (outcome.Status == StageStatus.Failed)
-            {
-                LogTeamFailed(e, team.TeamId, stage.ToWire(), outcome.ErrorCode!);
-            }
-        }
-
-        var result = new TeamStageResult(stage, outcome, ElapsedMs(started));
-        activity?.SetTag("status", outcome.Status.ToWire());
-        if (outcome.Status.IsFailure())
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorCode);
-        }
-
-        WeeklyTelemetry.RecordTeamStage(stage.ToWire(), outcome.Status.ToWire(), result.DurationMs);
-        return result;
-    }
-
-    private StageOutcome Classify(Exception e, RunStop stop, CancellationTokenSource? budget, PipelineStage stage)
-    {
-        if (e is LockLostException)
-        {
-            _lockLost.Cancel();
-            return new StageOutcome(StageStatus.NotStarted, "lock_lost");
-        }
-
-        if (stop.Token.IsCancellationRequested)
-        {
-            return new StageOutcome(StageStatus.NotStarted, stop.Describe());
-        }
-
-        if (budget is { IsCancellationRequested: true })
-        {
-            return new StageOutcome(StageStatus.TimedOut, "team_timeout", "TEAM_TIMEOUT",
-                $"The {stage.ToWire()} stage exceeded its per-team budget; nothing was written after the timeout.");
-        }
-
-        return e is StageFailedException failed
-            ? StageOutcome.Fail(failed.Code, failed.Message)
-            : StageOutcome.Fail("STAGE_ERROR", $"The {stage.ToWire()} stage failed unexpectedly ({e.GetType().Name}); see the logs for this run id.");
-    }
+            org.Record(team, result);
+            return Task.CompletedTask;
+        });
 
     private OrgStageContext Context(OrgProgress org) =>
         new(RunId, Request.Week, org.Org, Request.Force, org, _fences.For(Request.Week, org.Org.OrgId, RunId), AddNote);
@@ -353,24 +270,5 @@ public sealed partial class RunExecution : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Processing org {OrgId} ({TeamCount} teams)")]
     private partial void LogOrgStarted(Guid orgId, int teamCount);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Team {TeamId} failed in stage {Stage}: {Code}")]
-    private partial void LogTeamFailed(Exception exception, Guid teamId, string stage, string code);
-
     public void Dispose() => _lockLost.Dispose();
-
-    /// <summary>
-    /// What stops the run, and the name of what did, in order of precedence: a lost lock, the TTL, the run deadline;
-    /// host shutdown has no name of its own.
-    /// </summary>
-    private sealed class RunStop(
-        CancellationTokenSource lockLost, CancellationTokenSource ttlExpired, CancellationTokenSource deadlineReached, CancellationToken token)
-    {
-        public CancellationToken Token { get; } = token;
-
-        public string? Describe() =>
-            lockLost.IsCancellationRequested ? "lock_lost"
-            : ttlExpired.IsCancellationRequested ? "ttl_expired"
-            : deadlineReached.IsCancellationRequested ? "deadline_reached"
-            : null;
-    }
 }

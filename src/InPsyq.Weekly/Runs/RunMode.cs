@@ -63,6 +63,9 @@ public static class RunNames
         _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
     };
 
+    /// <summary>The trigger of a wire name (<see cref="TriggerNames"/>).</summary>
+    public static RunTrigger TriggerOf(string wire) => Enum.GetValues<RunTrigger>().Single(trigger => trigger.ToWire() == wire);
+
     /// <summary>Every trigger's wire name.</summary>
     public static IReadOnlyList<string> TriggerNames { get; } = [.. Enum.GetValues<RunTrigger>().Select(ToWire)];
 }

@@ -34,7 +34,10 @@ public abstract record Delivery
 /// <summary>A team's result of one stage in a run, as its worker recorded it.</summary>
 public sealed record WorkResult(
     Guid OrgId, Guid TeamId, PipelineStage Stage, StageStatus Status, string? Reason, string? Code, string? Message,
-    long TokensIn, long TokensOut, bool Wrote, long DurationMs);
+    long TokensIn, long TokensOut, bool Wrote, long DurationMs)
+{
+    public StageOutcome ToOutcome() => new(Status, Reason, Code, Message) { TokensIn = TokensIn, TokensOut = TokensOut, Wrote = Wrote };
+}
 
 /// <summary>How far a run is: items and teams in total and final.</summary>
 public sealed record WorkProgress(int ItemsTotal, int ItemsFinal, int TeamsTotal, int TeamsFinal);
@@ -104,7 +107,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
             await RecordForTeamsAsync(
                 connection, item, item.TeamIds, item.Stage, "failed", reason: null, PoisonedCode,
                 $"The work item was delivered {item.Attempts} times without finishing; its teams were not processed.", cancellationToken);
-            var completion = await FinishAsync(connection, item, claim, "failed", reason: null, teamsPerItem, cancellationToken);
+            var completion = await FinishAsync(connection, item, claim, "failed", reason: null, notes: [], teamsPerItem, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new Delivery.Poisoned(item, completion!);
         }
@@ -141,12 +144,13 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
     /// The delivery under <paramref name="claim"/> finished its item: the item becomes final <c>done</c> and its
     /// successors are created. Null when the claim no longer holds the item (a later delivery took it, or it is final).
     /// </summary>
-    public async Task<ItemCompletion?> CompleteAsync(WorkItem item, WorkClaim claim, int teamsPerItem, CancellationToken cancellationToken)
+    public async Task<ItemCompletion?> CompleteAsync(
+        WorkItem item, WorkClaim claim, IReadOnlyCollection<string> notes, int teamsPerItem, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockRunAsync(connection, item.RunId, cancellationToken);
-        var completion = await FinishAsync(connection, item, claim.Claim, "done", reason: null, teamsPerItem, cancellationToken);
+        var completion = await FinishAsync(connection, item, claim.Claim, "done", reason: null, notes, teamsPerItem, cancellationToken);
         if (completion is not null)
         {
             await transaction.CommitAsync(cancellationToken);
@@ -175,6 +179,39 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         }
 
         return results;
+    }
+
+    /// <summary>The teams of <paramref name="teamIds"/> that already have a result of <paramref name="stage"/> in the run (an earlier delivery's).</summary>
+    public async Task<HashSet<Guid>> RecordedTeamsAsync(Guid runId, PipelineStage stage, IReadOnlyList<Guid> teamIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select team_id from weekly_work_results where run_id = $1 and stage = $2 and team_id = any($3)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)stage });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. teamIds] });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var recorded = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            recorded.Add(reader.GetGuid(0));
+        }
+
+        return recorded;
+    }
+
+    /// <summary>The notes the run's items left (e.g. <c>offline_interpreter</c>), each once.</summary>
+    public async Task<IReadOnlyList<string>> NotesAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select distinct note from weekly_work_items, unnest(notes) note where run_id = $1 order by note");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var notes = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            notes.Add(reader.GetString(0));
+        }
+
+        return notes;
     }
 
     public async Task<WorkProgress> ProgressAsync(Guid runId, CancellationToken cancellationToken)
@@ -242,10 +279,11 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
     /// <summary>Makes the item final (if <paramref name="claim"/> still holds it) and creates what follows it, under the run's lock.</summary>
     private static async Task<ItemCompletion?> FinishAsync(
-        NpgsqlConnection connection, WorkItem item, Guid claim, string outcome, string? reason, int teamsPerItem, CancellationToken cancellationToken)
+        NpgsqlConnection connection, WorkItem item, Guid claim, string outcome, string? reason, IReadOnlyCollection<string> notes, int teamsPerItem,
+        CancellationToken cancellationToken)
     {
         await using (var finish = new NpgsqlCommand("""
-            update weekly_work_items set status = 'final', outcome = $3, reason = $4, finished_at = now()
+            update weekly_work_items set status = 'final', outcome = $3, reason = $4, notes = $5, finished_at = now()
             where item_id = $1 and claim = $2 and status = 'running'
             """, connection))
         {
@@ -253,6 +291,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
             finish.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim });
             finish.Parameters.Add(new NpgsqlParameter<string> { TypedValue = outcome });
             finish.Parameters.Add(Text(reason));
+            finish.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notes.Order(StringComparer.Ordinal)] });
             if (await finish.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 return null;

@@ -1,4 +1,4 @@
--- InPsyq Weekly, PIPELINE migration set, V1.7: a run as work items that every instance processes.
+-- InPsyq Weekly, PIPELINE migration set, V1.6: a run as work items that every instance processes.
 --
 -- A non-dry run is planned into work items: (run, org, stage, up to WEEKLY_WORK_ITEM_TEAMS teams). The rows of
 -- weekly_work_items are the truth; a queue message only names one. A worker that starts a delivery takes a fresh
@@ -23,6 +23,7 @@ CREATE TABLE weekly_work_items (
     status      text        NOT NULL DEFAULT 'pending',
     outcome     text        NULL,
     reason      text        NULL,
+    notes       text[]      NOT NULL DEFAULT '{}',
     claim       uuid        NULL,
     attempts    integer     NOT NULL DEFAULT 0,
     host        text        NULL,

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Runs;
+
+/// <summary>
+/// What stops a run, and the name of what did, in order of precedence: a lost lock, the TTL, the run deadline; host
+/// shutdown has no name of its own. <see cref="LockLost"/> is cancelled by the runner when a write finds its fence
+/// (or its work item's claim) taken.
+/// </summary>
+internal sealed class RunStop(
+    CancellationTokenSource lockLost, CancellationTokenSource? ttlExpired, CancellationTokenSource deadlineReached, CancellationToken token)
+{
+    public CancellationToken Token { get; } = token;
+
+    public CancellationTokenSource LockLost { get; } = lockLost;
+
+    public string? Describe() =>
+        LockLost.IsCancellationRequested ? "lock_lost"
+        : ttlExpired?.IsCancellationRequested == true ? "ttl_expired"
+        : deadlineReached.IsCancellationRequested ? "deadline_reached"
+        : null;
+}
+
+/// <summary>
+/// Runs one stage of one org for a set of its teams: the stage's <see cref="IPipelineStage.BeginOrgAsync"/> once, then
+/// the teams in a sliding window of <c>WEEKLY_TEAM_PARALLELISM</c>, each within its budget. Whatever stops or fails a
+/// team becomes its outcome; the caller records each result as it arrives.
+/// </summary>
+public sealed partial class TeamStageRunner(
+    IEnumerable<IPipelineStage> stages, IOptions<WeeklyRunOptions> options, TimeProvider time, ILogger<TeamStageRunner> logger)
+{
+    /// <summary>The registered stages; as with any DI service, the last registration of a stage wins (hosts and tests can replace one).</summary>
+    public IReadOnlyDictionary<PipelineStage, IPipelineStage> Stages { get; } =
+        stages.GroupBy(stage => stage.Stage).ToDictionary(group => group.Key, group => group.Last());
+
+    internal async Task RunAsync(
+        IPipelineStage implementation, OrgStageContext context, IReadOnlyList<TeamRef> teams, RunStop stop,
+        Func<TeamRef, TeamStageResult, Task> record)
+    {
+        IOrgStage orgStage;
+        var started = time.GetTimestamp();
+        try
+        {
+            orgStage = await implementation.BeginOrgAsync(context, stop.Token);
+        }
+        catch (Exception e)
+        {
+            var outcome = Classify(e, stop, null, implementation.Stage);
+            foreach (var team in teams)
+            {
+                await record(team, new TeamStageResult(implementation.Stage, outcome, ElapsedMs(started)));
+            }
+
+            return;
+        }
+
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = options.Value.TeamParallelism };
+        await Parallel.ForEachAsync(teams, parallelism, async (team, _) =>
+            await record(team, await RunTeamAsync(implementation, orgStage, context.RunId, team, stop)));
+    }
+
+    private async Task<TeamStageResult> RunTeamAsync(IPipelineStage implementation, IOrgStage orgStage, Guid runId, TeamRef team, RunStop stop)
+    {
+        var stage = implementation.Stage;
+        if (stop.Token.IsCancellationRequested)
+        {
+            return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, stop.Describe()), 0);
+        }
+
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");
+        activity?.SetTag("run_id", runId).SetTag("team_id", team.TeamId).SetTag("stage", stage.ToWire());
+        var started = time.GetTimestamp();
+        using var budget = new CancellationTokenSource(implementation.TeamTimeout ?? options.Value.TeamTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
+        StageOutcome outcome;
+        try
+        {
+            outcome = await orgStage.RunTeamAsync(team, linked.Token);
+        }
+        catch (Exception e)
+        {
+            outcome = Classify(e, stop, budget, stage);
+            if (outcome.Status == StageStatus.Failed)
+            {
+                LogTeamFailed(e, team.TeamId, stage.ToWire(), outcome.ErrorCode!);
+            }
+        }
+
+        var result = new TeamStageResult(stage, outcome, ElapsedMs(started));
+        activity?.SetTag("status", outcome.Status.ToWire());
+        if (outcome.Status.IsFailure())
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorCode);
+        }
+
+        WeeklyTelemetry.RecordTeamStage(stage.ToWire(), outcome.Status.ToWire(), result.DurationMs);
+        return result;
+    }
+
+    private static StageOutcome Classify(Exception e, RunStop stop, CancellationTokenSource? budget, PipelineStage stage)
+    {
+        if (e is LockLostException)
+        {
+            stop.LockLost.Cancel();
+            return new StageOutcome(StageStatus.NotStarted, "lock_lost");
+        }
+
+        if (stop.Token.IsCancellationRequested)
+        {
+            return new StageOutcome(StageStatus.NotStarted, stop.Describe());
+        }
+
+        if (budget is { IsCancellationRequested: true })
+        {
+            return new StageOutcome(StageStatus.TimedOut, "team_timeout", "TEAM_TIMEOUT",
+                $"The {stage.ToWire()} stage exceeded its per-team budget; nothing was written after the timeout.");
+        }
+
+        return e is StageFailedException failed
+            ? StageOutcome.Fail(failed.Code, failed.Message)
+            : StageOutcome.Fail("STAGE_ERROR", $"The {stage.ToWire()} stage failed unexpectedly ({e.GetType().Name}); see the logs for this run id.");
+    }
+
+    private long ElapsedMs(long startTimestamp) => (long)time.GetElapsedTime(startTimestamp).TotalMilliseconds;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Team {TeamId} failed in stage {Stage}: {Code}")]
+    private partial void LogTeamFailed(Exception exception, Guid teamId, string stage, string code);
+}

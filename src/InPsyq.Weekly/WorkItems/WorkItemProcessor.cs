@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using InPsyq.Weekly.Audit;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Primitives;
+using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.WorkItems;
+
+/// <summary>
+/// Works one delivery of a work item, on whichever instance received its message: takes a claim, runs the item's
+/// stage for those of its teams without a result yet (a redelivery keeps what an earlier delivery recorded), records
+/// each team's result in a batch fenced by the org lock and the claim, and completes the item, which creates what
+/// follows it. The delivery that completes the run's last item finishes the run. While it works it says the run is
+/// alive (<c>heartbeat_at</c>). Shutdown leaves the item running: its message comes back and a new claim takes over.
+/// </summary>
+public sealed partial class WorkItemProcessor(
+    WorkItemStore items,
+    WeeklyRunStore runs,
+    TenantDirectory tenants,
+    LockFences fences,
+    TeamStageRunner stageRunner,
+    WorkRunFinisher finisher,
+    IOptions<WorkOptions> options,
+    HostIdentity host,
+    TimeProvider time,
+    ILogger<WorkItemProcessor> logger)
+{
+    /// <summary>Works the delivery; returns what completing the item led to, or null when it did not complete here.</summary>
+    public async Task<ItemCompletion?> ProcessAsync(Guid itemId, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        switch (await items.ClaimAsync(itemId, host.Name, settings.MaxAttempts, settings.ItemTeams, cancellationToken))
+        {
+            case Delivery.Claimed claimed:
+                return await WorkAsync(claimed, cancellationToken);
+            case Delivery.Poisoned poisoned:
+                LogPoisoned(poisoned.Item.ItemId, poisoned.Item.RunId, poisoned.Item.Attempts);
+                await AfterCompletionAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
+                return poisoned.Completion;
+            default:
+                LogStale(itemId);
+                return null;
+        }
+    }
+
+    private async Task<ItemCompletion?> WorkAsync(Delivery.Claimed delivery, CancellationToken cancellationToken)
+    {
+        var item = delivery.Item;
+        var run = await runs.FindWorkAsync(item.RunId, cancellationToken)
+            ?? throw new InvalidOperationException($"Work item {item.ItemId} names run {item.RunId}, which does not exist.");
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["RunId"] = run.RunId,
+            ["WeekStart"] = run.Request.Week.ToString(),
+            ["ItemId"] = item.ItemId,
+        });
+
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var heartbeat = HeartbeatAsync(run.RunId, heartbeatStop.Token);
+        try
+        {
+            var notes = await RunStageAsync(run, delivery, cancellationToken);
+            if (notes is null)
+            {
+                return null;
+            }
+
+            var completion = await items.CompleteAsync(item, delivery.Claim, notes, options.Value.ItemTeams, cancellationToken);
+            if (completion is null)
+            {
+                LogClaimLost(item.ItemId);
+                return null;
+            }
+
+            await AfterCompletionAsync(run.RunId, completion, cancellationToken);
+            return completion;
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>Runs the item's stage and records each team's result; the notes it left, or null when the claim was lost or the host stops.</summary>
+    private async Task<IReadOnlyCollection<string>?> RunStageAsync(RunWork run, Delivery.Claimed delivery, CancellationToken cancellationToken)
+    {
+        var item = delivery.Item;
+        using var deadlineReached = new CancellationTokenSource(Positive(run.DeadlineIn), time);
+        using var claimLost = new CancellationTokenSource();
+        using var stopSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineReached.Token, claimLost.Token);
+        var stop = new RunStop(claimLost, ttlExpired: null, deadlineReached, stopSource.Token);
+
+        var org = (await tenants.LoadScopeAsync(item.OrgId, null, cancellationToken)).SingleOrDefault()
+            ?? new OrgRef(item.OrgId, string.Empty, 0, []);
+        var progress = new OrgProgress(org);
+        foreach (var result in (await items.ResultsAsync(run.RunId, cancellationToken)).Where(result => result.OrgId == item.OrgId && result.Stage < item.Stage))
+        {
+            if (org.Teams.FirstOrDefault(team => team.TeamId == result.TeamId) is { } team)
+            {
+                progress.Record(team, new TeamStageResult(result.Stage, result.ToOutcome(), result.DurationMs));
+            }
+        }
+
+        var recorded = await items.RecordedTeamsAsync(run.RunId, item.Stage, item.TeamIds, cancellationToken);
+        var active = org.Teams.Where(team => item.TeamIds.Contains(team.TeamId)).ToDictionary(team => team.TeamId);
+        var fence = fences.For(run.Request.Week, item.OrgId, run.RunId, delivery.Claim);
+        var notes = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var context = new OrgStageContext(run.RunId, run.Request.Week, org, run.Request.Force, progress, fence, note => notes.TryAdd(note, true));
+
+        async Task RecordAsync(Guid teamId, TeamStageResult result)
+        {
+            try
+            {
+                await fence.WriteAsync([WorkItemStore.RecordResult(item, teamId, result.Outcome, result.DurationMs)], CancellationToken.None);
+            }
+            catch (LockLostException)
+            {
+                await claimLost.CancelAsync();
+            }
+        }
+
+        // Teams archived since the run was planned are not processed.
+        foreach (var teamId in item.TeamIds.Where(teamId => !active.ContainsKey(teamId) && !recorded.Contains(teamId)))
+        {
+            await RecordAsync(teamId, new TeamStageResult(item.Stage, new StageOutcome(StageStatus.NotStarted, "team_archived"), 0));
+        }
+
+        var teams = active.Values.Where(team => !recorded.Contains(team.TeamId)).OrderBy(team => team.TeamId).ToList();
+        if (!stageRunner.Stages.TryGetValue(item.Stage, out var implementation))
+        {
+            notes.TryAdd($"stage_unavailable:{item.Stage.ToWire()}", true);
+            foreach (var team in teams)
+            {
+                await RecordAsync(team.TeamId, new TeamStageResult(item.Stage, StageOutcome.Skip(StageReasons.StageUnavailable), 0));
+            }
+        }
+        else
+        {
+            await stageRunner.RunAsync(implementation, context, teams, stop, (team, result) =>
+                // Shutdown is no outcome: the team is left for the next delivery.
+                cancellationToken.IsCancellationRequested && result.Outcome.Status == StageStatus.NotStarted
+                    ? Task.CompletedTask
+                    : RecordAsync(team.TeamId, result));
+        }
+
+        if (claimLost.IsCancellationRequested)
+        {
+            LogClaimLost(item.ItemId);
+            return null;
+        }
+
+        return cancellationToken.IsCancellationRequested ? null : notes.Keys.ToList();
+    }
+
+    private async Task AfterCompletionAsync(Guid runId, ItemCompletion completion, CancellationToken cancellationToken)
+    {
+        if (completion.RunFinal)
+        {
+            await finisher.FinishAsync(runId, cancellationToken);
+        }
+    }
+
+    private async Task HeartbeatAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await runs.HeartbeatAsync(runId, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (DependencyProbe.FailedDependencyOf(e) is not null)
+            {
+                // A missed heartbeat is not the item's failure: the stall bound is many heartbeats long.
+                LogHeartbeatFailed(runId, e.GetType().Name);
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.Heartbeat, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan Positive(TimeSpan? span) => span is { } value ? (value > TimeSpan.Zero ? value : TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} of run {RunId} was delivered {Attempts} times without finishing; its teams failed (WORK_ITEM_POISONED)")]
+    private partial void LogPoisoned(Guid itemId, Guid runId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Work item {ItemId} is final already; the delivery does nothing")]
+    private partial void LogStale(Guid itemId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} was taken by another delivery (or its run's lock) while this one worked it; nothing more is written")]
+    private partial void LogClaimLost(Guid itemId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of run {RunId} failed ({Error}); retried at the next one")]
+    private partial void LogHeartbeatFailed(Guid runId, string error);
+}
