@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Local backing services for the demo and the tests: a disposable PostgreSQL
-# cluster and Azurite (blob service only), both on 127.0.0.1.
+# cluster and Azurite (its blob and queue services, one process each), all on
+# 127.0.0.1.
 #
 #   scripts/services.sh start    start both (reuses them when already running and healthy)
 #   scripts/services.sh stop     stop exactly what `start` started
@@ -12,9 +13,11 @@
 #   INPSYQ_STATE_DIR     data, logs, pid files, env file   (default /var/tmp/inpsyq)
 #   INPSYQ_PG_PORT       PostgreSQL port on 127.0.0.1      (default 55432)
 #   INPSYQ_AZURITE_PORT  Azurite blob port on 127.0.0.1    (default 10100)
+#   INPSYQ_AZURITE_QUEUE_PORT  Azurite queue port          (default INPSYQ_AZURITE_PORT + 1)
 #
 # After `start`, `source "$(scripts/services.sh env)"` exports
-# POSTGRES_CONNECTION_STRING and BLOB_CONNECTION_STRING (see write_env_file).
+# POSTGRES_CONNECTION_STRING and BLOB_CONNECTION_STRING, the storage account's
+# connection string with both its blob and its queue endpoint (see write_env_file).
 set -euo pipefail
 
 INPSYQ_LOG_TAG='services'
@@ -28,9 +31,12 @@ log() { printf '[%s] %s\n' "$INPSYQ_LOG_TAG" "$*" >&"$LOG_FD"; }
 
 PG_PORT="${INPSYQ_PG_PORT:-55432}"
 AZURITE_PORT="${INPSYQ_AZURITE_PORT:-10100}"
+AZURITE_QUEUE_PORT="${INPSYQ_AZURITE_QUEUE_PORT:-$((AZURITE_PORT + 1))}"
 [[ "$PG_PORT" =~ ^[0-9]+$ ]] || die "INPSYQ_PG_PORT must be a port number, got '$PG_PORT'"
 [[ "$AZURITE_PORT" =~ ^[0-9]+$ ]] || die "INPSYQ_AZURITE_PORT must be a port number, got '$AZURITE_PORT'"
-[[ "$PG_PORT" != "$AZURITE_PORT" ]] || die "INPSYQ_PG_PORT and INPSYQ_AZURITE_PORT must differ"
+[[ "$AZURITE_QUEUE_PORT" =~ ^[0-9]+$ ]] || die "INPSYQ_AZURITE_QUEUE_PORT must be a port number, got '$AZURITE_QUEUE_PORT'"
+[[ "$PG_PORT" != "$AZURITE_PORT" && "$PG_PORT" != "$AZURITE_QUEUE_PORT" && "$AZURITE_PORT" != "$AZURITE_QUEUE_PORT" ]] ||
+  die "INPSYQ_PG_PORT, INPSYQ_AZURITE_PORT and INPSYQ_AZURITE_QUEUE_PORT must differ"
 
 STATE_DIR="$INPSYQ_STATE_DIR"
 ENV_FILE="$INPSYQ_ENV_FILE"
@@ -48,9 +54,8 @@ PG_APP_DB=inpsyq
 
 AZURITE_PKG_DIR="$INPSYQ_REPO_ROOT/scripts/azurite"
 AZURITE_BIN="$AZURITE_PKG_DIR/node_modules/.bin/azurite-blob"
+AZURITE_QUEUE_BIN="$AZURITE_PKG_DIR/node_modules/.bin/azurite-queue"
 AZURITE_DATA="$STATE_DIR/azurite"
-AZURITE_LOG="$STATE_DIR/azurite.log"
-AZURITE_PID_FILE="$STATE_DIR/azurite.pid"
 # Azurite's well-known development account. The key is public (documented by
 # Microsoft for the emulator), so it is not a secret.
 AZURITE_ACCOUNT=devstoreaccount1
@@ -278,37 +283,44 @@ status_pg() {
 
 # ------------------------------------------------------------------- Azurite
 
-# Prints the pid from our pid file if that process is alive and is Azurite
-# (guards against a stale pid file whose pid was reused by another process).
+# Each Azurite service (blob, queue) is a process of its own: its binary, port,
+# pid file and log. The blob service keeps the file names of earlier versions.
+azurite_bin() { [[ "$1" == blob ]] && printf '%s\n' "$AZURITE_BIN" || printf '%s\n' "$AZURITE_QUEUE_BIN"; }
+azurite_port() { [[ "$1" == blob ]] && printf '%s\n' "$AZURITE_PORT" || printf '%s\n' "$AZURITE_QUEUE_PORT"; }
+azurite_pid_file() { [[ "$1" == blob ]] && printf '%s\n' "$STATE_DIR/azurite.pid" || printf '%s\n' "$STATE_DIR/azurite-$1.pid"; }
+azurite_log() { [[ "$1" == blob ]] && printf '%s\n' "$STATE_DIR/azurite.log" || printf '%s\n' "$STATE_DIR/azurite-$1.log"; }
+
+# Prints the pid from the service's pid file if that process is alive and is
+# that Azurite service (guards against a stale pid file whose pid was reused).
 azurite_pid() {
-  local pid cmdline
-  pid="$(cat "$AZURITE_PID_FILE" 2>/dev/null || true)"
+  local service="$1" pid cmdline
+  pid="$(cat "$(azurite_pid_file "$service")" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmdline" == *azurite-blob* ]] || return 1
+  [[ "$cmdline" == *"azurite-$service"* ]] || return 1
   printf '%s\n' "$pid"
 }
 
-# Any HTTP status means the blob endpoint is up (curl prints 000 when it
-# cannot connect).
+# Any HTTP status means the service is up (curl prints 000 when it cannot
+# connect).
 azurite_ready() {
   local code
   code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-    "http://127.0.0.1:$AZURITE_PORT/$AZURITE_ACCOUNT?comp=list" 2>/dev/null || true)"
+    "http://127.0.0.1:$(azurite_port "$1")/$AZURITE_ACCOUNT?comp=list" 2>/dev/null || true)"
   [[ -n "$code" && "$code" != 000 ]]
 }
 
 wait_azurite_ready() {
-  local pid="$1" deadline=$((SECONDS + STARTUP_TIMEOUT_SECONDS))
-  until azurite_ready; do
+  local service="$1" pid="$2" deadline=$((SECONDS + STARTUP_TIMEOUT_SECONDS))
+  until azurite_ready "$service"; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail "$AZURITE_LOG"
-      die "Azurite (pid $pid) exited during startup"
+      log_tail "$(azurite_log "$service")"
+      die "Azurite $service (pid $pid) exited during startup"
     fi
     if ((SECONDS >= deadline)); then
-      log_tail "$AZURITE_LOG"
-      die "Azurite did not answer on http://127.0.0.1:$AZURITE_PORT within ${STARTUP_TIMEOUT_SECONDS}s"
+      log_tail "$(azurite_log "$service")"
+      die "Azurite $service did not answer on http://127.0.0.1:$(azurite_port "$service") within ${STARTUP_TIMEOUT_SECONDS}s"
     fi
     sleep 0.2
   done
@@ -318,81 +330,83 @@ wait_azurite_ready() {
 # checkout does not have it yet. Done even when a running Azurite is reused:
 # the env file points tests at this checkout's azurite-blob.
 ensure_azurite_installed() {
-  [[ -x "$AZURITE_BIN" ]] && return 0
+  [[ -x "$AZURITE_BIN" && -x "$AZURITE_QUEUE_BIN" ]] && return 0
   command -v node >/dev/null 2>&1 || die "node is not installed (needed for Azurite)"
   command -v npm >/dev/null 2>&1 || die "npm is not installed (needed for Azurite)"
   log "azurite: installing the pinned version (npm ci in $AZURITE_PKG_DIR)"
   # npm's output goes to stderr: our stdout carries only the env file path.
   (cd "$AZURITE_PKG_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci for Azurite failed"
-  [[ -x "$AZURITE_BIN" ]] || die "npm ci succeeded but $AZURITE_BIN is missing"
+  [[ -x "$AZURITE_BIN" && -x "$AZURITE_QUEUE_BIN" ]] || die "npm ci succeeded but $AZURITE_BIN or $AZURITE_QUEUE_BIN is missing"
 }
 
 start_azurite() {
-  ensure_azurite_installed
-  local pid
-  if pid="$(azurite_pid)"; then
-    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *" --blobPort $AZURITE_PORT "* ]] ||
-      die "our Azurite (pid $pid) is already running on another port than $AZURITE_PORT; run 'scripts/services.sh stop' first"
-    wait_azurite_ready "$pid"
-    log "azurite: reusing the running instance (pid $pid, 127.0.0.1:$AZURITE_PORT)"
+  local service="$1" port pid pid_file
+  port="$(azurite_port "$service")"
+  pid_file="$(azurite_pid_file "$service")"
+  if pid="$(azurite_pid "$service")"; then
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *" --${service}Port $port "* ]] ||
+      die "our Azurite $service (pid $pid) is already running on another port than $port; run 'scripts/services.sh stop' first"
+    wait_azurite_ready "$service" "$pid"
+    log "azurite $service: reusing the running instance (pid $pid, 127.0.0.1:$port)"
     return 0
   fi
-  rm -f "$AZURITE_PID_FILE"
-  port_in_use "$AZURITE_PORT" &&
-    die "port 127.0.0.1:$AZURITE_PORT is taken by another process; set INPSYQ_AZURITE_PORT to a free port"
+  rm -f "$pid_file"
+  port_in_use "$port" &&
+    die "port 127.0.0.1:$port is taken by another process; set INPSYQ_AZURITE_PORT / INPSYQ_AZURITE_QUEUE_PORT to free ports"
   mkdir -p "$AZURITE_DATA"
-  log "azurite: starting blob service on 127.0.0.1:$AZURITE_PORT (log: $AZURITE_LOG)"
+  log "azurite $service: starting on 127.0.0.1:$port (log: $(azurite_log "$service"))"
   # setsid + nohup: survives the calling shell and its terminal. The standard
   # streams go to the log and every other inherited descriptor is closed, so
   # that a CI runner waiting for our output to close is not kept waiting by
   # this long-lived process. Each step execs, so $! is Azurite's own pid.
   # --disableTelemetry: Azurite otherwise reports usage to an outside service,
   # which this machine cannot reach and whose pending retries keep it from
-  # exiting on SIGTERM.
+  # exiting on SIGTERM. --skipApiVersionCheck: Azure.Storage.* send newer API
+  # versions than this Azurite knows.
   (
     close_inherited_fds
-    exec setsid nohup "$AZURITE_BIN" \
-      --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" \
+    exec setsid nohup "$(azurite_bin "$service")" \
+      "--${service}Host" 127.0.0.1 "--${service}Port" "$port" \
       --location "$AZURITE_DATA" \
       --skipApiVersionCheck --loose --silent --disableTelemetry
-  ) >>"$AZURITE_LOG" 2>&1 </dev/null &
+  ) >>"$(azurite_log "$service")" 2>&1 </dev/null &
   pid=$!
-  printf '%s\n' "$pid" >"$AZURITE_PID_FILE"
-  wait_azurite_ready "$pid"
-  log "azurite: started (pid $pid)"
+  printf '%s\n' "$pid" >"$pid_file"
+  wait_azurite_ready "$service" "$pid"
+  log "azurite $service: started (pid $pid)"
 }
 
 stop_azurite() {
-  local pid
-  if ! pid="$(azurite_pid)"; then
-    rm -f "$AZURITE_PID_FILE"
-    log "azurite: not running"
+  local service="$1" pid
+  if ! pid="$(azurite_pid "$service")"; then
+    rm -f "$(azurite_pid_file "$service")"
+    log "azurite $service: not running"
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 15))
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS >= deadline)); then
-      warn "azurite (pid $pid) ignored SIGTERM for 15s; sending SIGKILL"
+      warn "azurite $service (pid $pid) ignored SIGTERM for 15s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       break
     fi
     sleep 0.2
   done
-  rm -f "$AZURITE_PID_FILE"
-  log "azurite: stopped"
+  rm -f "$(azurite_pid_file "$service")"
+  log "azurite $service: stopped"
 }
 
 status_azurite() {
-  local pid
-  if ! pid="$(azurite_pid)"; then
-    log "azurite: stopped"
+  local service="$1" pid
+  if ! pid="$(azurite_pid "$service")"; then
+    log "azurite $service: stopped"
     return 1
   fi
-  if azurite_ready; then
-    log "azurite: running (pid $pid, http://127.0.0.1:$AZURITE_PORT/$AZURITE_ACCOUNT)"
+  if azurite_ready "$service"; then
+    log "azurite $service: running (pid $pid, http://127.0.0.1:$(azurite_port "$service")/$AZURITE_ACCOUNT)"
   else
-    log "azurite: running (pid $pid) but not answering on 127.0.0.1:$AZURITE_PORT"
+    log "azurite $service: running (pid $pid) but not answering on 127.0.0.1:$(azurite_port "$service")"
     return 1
   fi
 }
@@ -408,7 +422,7 @@ write_env_file() {
     cat >"$ENV_FILE.tmp" <<EOF
 # Generated by scripts/services.sh start; rewritten on every start.
 export POSTGRES_CONNECTION_STRING='Host=127.0.0.1;Port=$PG_PORT;Username=$PG_APP_ROLE;Password=$password;Database=$PG_APP_DB'
-export BLOB_CONNECTION_STRING='DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/$AZURITE_ACCOUNT;'
+export BLOB_CONNECTION_STRING='DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/$AZURITE_ACCOUNT;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/$AZURITE_ACCOUNT;'
 # For tests that start a private cluster / Azurite of their own.
 export INPSYQ_STATE_DIR='$STATE_DIR'
 export INPSYQ_PG_BIN_DIR='$PG_BIN'
@@ -447,7 +461,9 @@ main() {
       prepare_state_dir
       take_lock
       start_pg
-      start_azurite
+      ensure_azurite_installed
+      start_azurite blob
+      start_azurite queue
       write_env_file
       log "ready (env file: $ENV_FILE)"
       printf '%s\n' "$ENV_FILE"
@@ -455,14 +471,16 @@ main() {
     stop)
       [[ -d "$STATE_DIR" ]] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
       take_lock
-      stop_azurite
+      stop_azurite queue
+      stop_azurite blob
       stop_pg
       ;;
     status)
       LOG_FD=1
       local rc=0
       status_pg || rc=3
-      status_azurite || rc=3
+      status_azurite blob || rc=3
+      status_azurite queue || rc=3
       return "$rc"
       ;;
     env)

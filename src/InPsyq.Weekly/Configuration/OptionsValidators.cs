@@ -152,8 +152,26 @@ internal sealed class WorkOptionsValidator : IValidateOptions<WorkOptions>
     public ValidateOptionsResult Validate(string? name, WorkOptions options)
     {
         var failures = new List<string>();
+        // Queue names: 3-63 lowercase letters, digits and single hyphens; at most 56 so that "-poison" fits.
+        if (options.Queue is not { Length: >= 3 and <= 56 } queue
+            || !queue.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            || queue.StartsWith('-') || queue.EndsWith('-') || queue.Contains("--", StringComparison.Ordinal))
+        {
+            failures.Add("WEEKLY_WORK_QUEUE must be 3 to 56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
+        }
+
         Settings.RequireRange(failures, "WEEKLY_WORK_ITEM_TEAMS", options.ItemTeams, 1, 500);
         Settings.RequireRange(failures, "WEEKLY_WORK_MAX_ATTEMPTS", options.MaxAttempts, 1, 100);
+        Settings.RequireRange(failures, "WEEKLY_WORKERS", options.Workers, 1, 64);
+        Settings.RequirePositive(failures, "WEEKLY_WORK_VISIBILITY_SECONDS", options.VisibilitySeconds);
+        Settings.RequirePositive(failures, "WEEKLY_WORK_RENEW_SECONDS", options.RenewSeconds);
+        if (options.RenewSeconds >= options.VisibilitySeconds)
+        {
+            failures.Add("WEEKLY_WORK_RENEW_SECONDS must be less than WEEKLY_WORK_VISIBILITY_SECONDS, so a message is renewed before it reappears.");
+        }
+
+        Settings.RequirePositive(failures, "WEEKLY_WORK_POLL_SECONDS", options.PollSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_WORK_OUTBOX_RESEND_SECONDS", options.OutboxResendSeconds);
         Settings.RequirePositive(failures, "WEEKLY_RUN_HEARTBEAT_SECONDS", options.HeartbeatSeconds);
         return Settings.Result(failures);
     }

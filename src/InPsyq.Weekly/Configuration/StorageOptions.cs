@@ -15,12 +15,20 @@ public sealed class StorageOptions
     [ConfigurationKeyName("POSTGRES_USE_ENTRA_AUTH")]
     public bool PostgresUseEntraAuth { get; set; }
 
+    /// <summary>The storage account's connection string: its blob endpoint, and its queue endpoint for the work queue.</summary>
     [ConfigurationKeyName("BLOB_CONNECTION_STRING")]
     public string? BlobConnectionString { get; set; }
 
     /// <summary>Blob service URI for identity-based access (used when no connection string is set).</summary>
     [ConfigurationKeyName("BLOB_SERVICE_URI")]
     public Uri? BlobServiceUri { get; set; }
+
+    /// <summary>Queue service URI for identity-based access; by default the blob service's account (<c>.blob.</c> → <c>.queue.</c>).</summary>
+    [ConfigurationKeyName("QUEUE_SERVICE_URI")]
+    public Uri? QueueServiceUri { get; set; }
+
+    public Uri? EffectiveQueueServiceUri => QueueServiceUri
+        ?? (BlobServiceUri is { } blob ? new UriBuilder(blob) { Host = blob.Host.Replace(".blob.", ".queue.", StringComparison.Ordinal) }.Uri : null);
 
     [ConfigurationKeyName("BLOB_ATTRIBUTION_CONTAINER")]
     public string AttributionContainer { get; set; } = "attribution";

@@ -2,9 +2,13 @@ using Microsoft.Extensions.Configuration;
 
 namespace InPsyq.Weekly.Configuration;
 
-/// <summary>How a run is cut into work items and how a delivery of one is worked.</summary>
+/// <summary>How a run is cut into work items, and how the instances work them off the queue.</summary>
 public sealed class WorkOptions
 {
+    /// <summary>The work queue, on the storage account of the blob containers; <c>{queue}-poison</c> holds what could not be worked.</summary>
+    [ConfigurationKeyName("WEEKLY_WORK_QUEUE")]
+    public string Queue { get; set; } = "weekly-work";
+
     /// <summary>Teams per work item (team_id order).</summary>
     [ConfigurationKeyName("WEEKLY_WORK_ITEM_TEAMS")]
     public int ItemTeams { get; set; } = 25;
@@ -13,9 +17,32 @@ public sealed class WorkOptions
     [ConfigurationKeyName("WEEKLY_WORK_MAX_ATTEMPTS")]
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>Items a standalone process works at once.</summary>
+    [ConfigurationKeyName("WEEKLY_WORKERS")]
+    public int Workers { get; set; } = 2;
+
+    /// <summary>How long a received message stays invisible to other instances; renewed while its item is worked.</summary>
+    [ConfigurationKeyName("WEEKLY_WORK_VISIBILITY_SECONDS")]
+    public double VisibilitySeconds { get; set; } = 90;
+
+    [ConfigurationKeyName("WEEKLY_WORK_RENEW_SECONDS")]
+    public double RenewSeconds { get; set; } = 30;
+
+    /// <summary>How long an idle worker waits before it looks at the queue again.</summary>
+    [ConfigurationKeyName("WEEKLY_WORK_POLL_SECONDS")]
+    public double PollSeconds { get; set; } = 1;
+
+    /// <summary>Outbox rows older than this whose send was not confirmed are sent again (by any worker).</summary>
+    [ConfigurationKeyName("WEEKLY_WORK_OUTBOX_RESEND_SECONDS")]
+    public double OutboxResendSeconds { get; set; } = 10;
+
     /// <summary>How often a worker says the run is alive while it holds one of its items.</summary>
     [ConfigurationKeyName("WEEKLY_RUN_HEARTBEAT_SECONDS")]
     public double HeartbeatSeconds { get; set; } = 30;
 
+    public TimeSpan Visibility => TimeSpan.FromSeconds(VisibilitySeconds);
+    public TimeSpan Renew => TimeSpan.FromSeconds(RenewSeconds);
+    public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
+    public TimeSpan OutboxResend => TimeSpan.FromSeconds(OutboxResendSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
 }

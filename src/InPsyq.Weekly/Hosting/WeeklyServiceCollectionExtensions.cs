@@ -52,6 +52,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<LockAdministration>();
         services.TryAddSingleton<WeeklyRunStore>();
         services.TryAddSingleton<WorkItemStore>();
+        services.TryAddSingleton<WorkQueueClient>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<WorkRunFinisher>();
         services.TryAddSingleton<TeamStageRunner>();

@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using InPsyq.Server;
 using InPsyq.Weekly.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -24,6 +25,9 @@ public class IntegrationFixture : IAsyncLifetime
 
     public string AttributionContainer => $"attribution-{_suffix}";
 
+    /// <summary>This class's own work queue (and its <c>-poison</c> queue).</summary>
+    public string WorkQueue => $"work-{_suffix}";
+
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
     public BlobServiceClient BlobService { get; } = new(TestEnvironment.BlobConnectionString);
@@ -35,6 +39,7 @@ public class IntegrationFixture : IAsyncLifetime
         ["BLOB_CONNECTION_STRING"] = TestEnvironment.BlobConnectionString,
         ["BLOB_LOCK_CONTAINER"] = LockContainer,
         ["BLOB_ATTRIBUTION_CONTAINER"] = AttributionContainer,
+        ["WEEKLY_WORK_QUEUE"] = WorkQueue,
         ["MIGRATE_SOURCE_TABLES"] = "true",
         ["INTERNAL_CRON_SECRET"] = TestEnvironment.CronSecret,
         ["INTERNAL_ADMIN_SECRET"] = TestEnvironment.AdminSecret,
@@ -67,6 +72,9 @@ public class IntegrationFixture : IAsyncLifetime
         await DataSource.DisposeAsync();
         await BlobService.GetBlobContainerClient(LockContainer).DeleteIfExistsAsync();
         await BlobService.GetBlobContainerClient(AttributionContainer).DeleteIfExistsAsync();
+        var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
+        await queues.GetQueueClient(WorkQueue).DeleteIfExistsAsync();
+        await queues.GetQueueClient(WorkQueue + "-poison").DeleteIfExistsAsync();
         await TestDatabases.DropAsync(PostgresConnectionString);
     }
 

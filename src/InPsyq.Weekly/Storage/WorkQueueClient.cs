@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Core;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Primitives;
+using Microsoft.Extensions.Options;
+
+namespace InPsyq.Weekly.Storage;
+
+/// <summary>
+/// A queue message: it only names an item (the item's row is the truth), with the run's trace context. Every client
+/// writes it base64-encoded, as the Functions queue trigger expects.
+/// </summary>
+public sealed record WorkMessage(
+    [property: JsonPropertyName("run_id")] Guid RunId,
+    [property: JsonPropertyName("item_id")] Guid ItemId,
+    [property: JsonPropertyName("traceparent")] string? Traceparent = null)
+{
+    [JsonPropertyName("v")]
+    [JsonPropertyOrder(-1)]
+    public int Version { get; init; } = 1;
+
+    public string ToJson() => JsonSerializer.Serialize(this, WeeklyJson.Options);
+
+    /// <summary>The message, or null when the text is not one (it then goes to the poison queue).</summary>
+    public static WorkMessage? FromJson(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<WorkMessage>(text, WeeklyJson.Options) is { Version: 1 } message && message.ItemId != Guid.Empty ? message : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>How full the queue is: messages visible or not (approximate), the age of the oldest one, and poison messages.</summary>
+public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages);
+
+/// <summary>
+/// The work queue <c>WEEKLY_WORK_QUEUE</c> and its <c>-poison</c> queue, on the storage account of the blob containers
+/// (the connection string's queue endpoint, or <c>QUEUE_SERVICE_URI</c> with the managed identity).
+/// </summary>
+public sealed class WorkQueueClient
+{
+    private readonly TimeProvider _time;
+
+    public WorkQueueClient(IOptions<StorageOptions> storage, IOptions<WorkOptions> work, TokenCredential credential, TimeProvider time)
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(20);
+        var service = storage.Value.BlobConnectionString is { Length: > 0 } connectionString
+            ? new QueueServiceClient(connectionString, options)
+            : new QueueServiceClient(storage.Value.EffectiveQueueServiceUri, credential, options);
+        Queue = service.GetQueueClient(work.Value.Queue);
+        Poison = service.GetQueueClient(work.Value.Queue + "-poison");
+        _time = time;
+    }
+
+    public QueueClient Queue { get; }
+
+    public QueueClient Poison { get; }
+
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        await Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+    }
+
+    public Task SendAsync(WorkMessage message, CancellationToken cancellationToken) =>
+        Queue.SendMessageAsync(message.ToJson(), cancellationToken);
+
+    public async Task<IReadOnlyList<QueueMessage>> ReceiveAsync(int maxMessages, TimeSpan visibility, CancellationToken cancellationToken) =>
+        (await Queue.ReceiveMessagesAsync(maxMessages, visibility, cancellationToken)).Value;
+
+    /// <summary>Keeps a received message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
+    public async Task<string> RenewAsync(QueueMessage message, string popReceipt, TimeSpan visibility, CancellationToken cancellationToken) =>
+        (await Queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken)).Value.PopReceipt;
+
+    public Task DeleteAsync(QueueMessage message, string popReceipt, CancellationToken cancellationToken) =>
+        Queue.DeleteMessageAsync(message.MessageId, popReceipt, cancellationToken);
+
+    /// <summary>Moves a message nobody can work to the poison queue (its text as it was), then deletes it.</summary>
+    public async Task MoveToPoisonAsync(QueueMessage message, string popReceipt, CancellationToken cancellationToken)
+    {
+        await Poison.SendMessageAsync(message.Body.ToString(), cancellationToken);
+        await DeleteAsync(message, popReceipt, cancellationToken);
+    }
+
+    public async Task<WorkQueueDepth> DepthAsync(CancellationToken cancellationToken)
+    {
+        var properties = await Queue.GetPropertiesAsync(cancellationToken);
+        var oldest = (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
+        var poison = await Poison.GetPropertiesAsync(cancellationToken);
+        return new WorkQueueDepth(properties.Value.ApproximateMessagesCount, _time.GetUtcNow() - oldest, poison.Value.ApproximateMessagesCount);
+    }
+}
