@@ -53,7 +53,9 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WeeklyRunStore>();
         services.TryAddSingleton<WorkItemStore>();
         services.TryAddSingleton<WorkQueueClient>();
+        services.TryAddSingleton<WorkOutbox>();
         services.TryAddSingleton<WorkItemProcessor>();
+        services.TryAddSingleton<WorkQueueWorker>();
         services.TryAddSingleton<WorkRunFinisher>();
         services.TryAddSingleton<TeamStageRunner>();
         services.TryAddSingleton<RunExecutionFactory>();

@@ -14,7 +14,8 @@ namespace InPsyq.Weekly.WorkItems;
 /// Works one delivery of a work item, on whichever instance received its message: takes a claim, runs the item's
 /// stage for those of its teams without a result yet (a redelivery keeps what an earlier delivery recorded), records
 /// each team's result in a batch fenced by the org lock and the claim, and completes the item, which creates what
-/// follows it. The delivery that completes the run's last item finishes the run. While it works it says the run is
+/// follows it (their messages are sent after the commit). The delivery that completes the run's last item finishes
+/// the run. While it works it says the run is
 /// alive (<c>heartbeat_at</c>). Shutdown leaves the item running: its message comes back and a new claim takes over.
 /// </summary>
 public sealed partial class WorkItemProcessor(
@@ -23,6 +24,7 @@ public sealed partial class WorkItemProcessor(
     TenantDirectory tenants,
     LockFences fences,
     TeamStageRunner stageRunner,
+    WorkOutbox outbox,
     WorkRunFinisher finisher,
     IOptions<WorkOptions> options,
     HostIdentity host,
@@ -159,6 +161,7 @@ public sealed partial class WorkItemProcessor(
 
     private async Task AfterCompletionAsync(Guid runId, ItemCompletion completion, CancellationToken cancellationToken)
     {
+        await outbox.SendAsync(runId, completion.CreatedItems, cancellationToken);
         if (completion.RunFinal)
         {
             await finisher.FinishAsync(runId, cancellationToken);

@@ -234,10 +234,10 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Outbox rows not yet confirmed sent and older than <paramref name="olderThan"/>, whose items are not final.</summary>
-    public async Task<IReadOnlyList<(long OutboxId, Guid RunId, Guid ItemId)>> UnsentAsync(TimeSpan olderThan, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(Guid RunId, Guid ItemId)>> UnsentAsync(TimeSpan olderThan, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            select o.outbox_id, o.run_id, o.item_id
+            select o.run_id, o.item_id
             from weekly_work_outbox o join weekly_work_items i on i.item_id = o.item_id
             where o.sent_at is null and o.created_at <= now() - $1 and i.status <> 'final'
             order by o.outbox_id
@@ -246,21 +246,21 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = olderThan });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<(long, Guid, Guid)>();
+        var rows = new List<(Guid, Guid)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add((reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2)));
+            rows.Add((reader.GetGuid(0), reader.GetGuid(1)));
         }
 
         return rows;
     }
 
-    /// <summary>Confirms that the messages of these outbox rows were sent; rows of final items are dropped.</summary>
-    public async Task MarkSentAsync(IReadOnlyList<long> outboxIds, CancellationToken cancellationToken)
+    /// <summary>Confirms that the messages of these items were sent; outbox rows of final items are dropped.</summary>
+    public async Task MarkSentAsync(IReadOnlyList<Guid> itemIds, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        var sent = new NpgsqlBatchCommand("update weekly_work_outbox set sent_at = now() where outbox_id = any($1)");
-        sent.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. outboxIds] });
+        var sent = new NpgsqlBatchCommand("update weekly_work_outbox set sent_at = now() where item_id = any($1) and sent_at is null");
+        sent.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. itemIds] });
         batch.BatchCommands.Add(sent);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             delete from weekly_work_outbox o using weekly_work_items i

@@ -60,6 +60,9 @@ public class IntegrationFixture : IAsyncLifetime
         DataSource = NpgsqlDataSource.Create(PostgresConnectionString);
         await BlobService.GetBlobContainerClient(LockContainer).CreateIfNotExistsAsync();
         await BlobService.GetBlobContainerClient(AttributionContainer).CreateIfNotExistsAsync();
+        var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
+        await queues.GetQueueClient(WorkQueue).CreateIfNotExistsAsync();
+        await queues.GetQueueClient(WorkQueue + "-poison").CreateIfNotExistsAsync();
     }
 
     public async Task DisposeAsync()

@@ -132,7 +132,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
         var items = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Rollup, [org], 1, CancellationToken.None);
         var rows = (await _store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Where(row => row.RunId == runId).ToList();
 
-        await _store.MarkSentAsync([rows[0].OutboxId], CancellationToken.None);
+        await _store.MarkSentAsync([rows[0].ItemId], CancellationToken.None);
 
         Assert.Equal([rows[1].ItemId], (await _store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Where(row => row.RunId == runId).Select(row => row.ItemId));
         var delivery = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(rows[1].ItemId, Host, 5, 1, CancellationToken.None));
