@@ -196,6 +196,7 @@ module functionApp 'modules/functionapp.bicep' = {
     identityName: identity.outputs.name
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerName: deploymentContainerName
     lockContainerName: lockContainerName
     attributionContainerName: attributionContainerName

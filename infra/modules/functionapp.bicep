@@ -32,6 +32,9 @@ param storageAccountName string
 @description('Blob service endpoint of that storage account.')
 param blobEndpoint string
 
+@description('Queue service endpoint of that storage account (the work queue).')
+param queueEndpoint string
+
 @description('Blob container holding the deployment package.')
 param deploymentContainerName string
 
@@ -153,6 +156,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     POSTGRES_USE_ENTRA_AUTH: 'true'
     BLOB_CONNECTION_STRING: ''
     BLOB_SERVICE_URI: blobEndpoint
+    QUEUE_SERVICE_URI: queueEndpoint
     BLOB_LOCK_CONTAINER: lockContainerName
     BLOB_ATTRIBUTION_CONTAINER: attributionContainerName
     MIGRATE_SOURCE_TABLES: 'false'

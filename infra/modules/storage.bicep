@@ -56,3 +56,4 @@ output name string = storage.name
 
 @description('Blob service endpoint (https://<account>.blob.core.windows.net/).')
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue

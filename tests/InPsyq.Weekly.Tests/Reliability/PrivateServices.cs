@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using InPsyq.Weekly.Tests.Infrastructure;
 using Npgsql;
 
 namespace InPsyq.Weekly.Tests.Reliability;
@@ -105,7 +106,9 @@ internal sealed class PrivateAzurite : IAsyncDisposable
     {
         _process = process;
         _directory = directory;
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        // Blob storage of its own; the work queue stays on the shared Azurite.
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+            + TestEnvironment.BlobConnectionString.Split(';').Single(part => part.StartsWith("QueueEndpoint=", StringComparison.Ordinal)) + ";";
     }
 
     public string ConnectionString { get; }
