@@ -25,8 +25,7 @@ public sealed partial class WeeklyRunner(
     WeeklyRunStore audit,
     RunExecutionFactory executions,
     WorkItemStore workItems,
-    WorkOutbox outbox,
-    WorkRunFinisher finisher,
+    WorkItemProcessor processor,
     WorkQueueWorker worker,
     IEnumerable<IRunCompletionHandler> completionHandlers,
     TimeProvider time,
@@ -123,18 +122,21 @@ public sealed partial class WeeklyRunner(
         }
     }
 
-    /// <summary>Takes the orgs' locks and fences and creates the first stage's items; a run with nothing to work ends here.</summary>
+    /// <summary>
+    /// Takes the orgs' locks and fences and creates the first stage's items; an org held by another run is deferred
+    /// (retried once every other item is final); a run with nothing to work ends here.
+    /// </summary>
     private async Task PlanAsync(RunExecution execution, LockHolder holder, CancellationToken cancellationToken)
     {
         var request = execution.Request;
         var planned = new List<PlannedOrg>();
-        var locked = new List<PlannedOrg>();
+        var deferred = new List<PlannedOrg>();
         foreach (var org in await tenants.LoadScopeAsync(request.OrgId, request.TeamId, cancellationToken))
         {
             var plannedOrg = new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]);
             if (request.IsWholeWeek && await locks.TryTakeForRunAsync(LockKey.ForOrg(request.Week, org.OrgId), holder, cancellationToken) is not null)
             {
-                locked.Add(plannedOrg);
+                deferred.Add(plannedOrg);
                 continue;
             }
 
@@ -143,14 +145,8 @@ public sealed partial class WeeklyRunner(
         }
 
         var stages = StageStatuses.StagesOf(request.Mode);
-        var items = await workItems.PlanAsync(execution.RunId, stages[0], stages[^1], planned, locked, workOptions.Value.ItemTeams, cancellationToken);
-        if (items.Count == 0)
-        {
-            await finisher.FinishAsync(execution.RunId, cancellationToken);
-            return;
-        }
-
-        await outbox.SendAsync(execution.RunId, items, cancellationToken);
+        var planning = await workItems.PlanAsync(execution.RunId, stages[0], stages[^1], planned, deferred, workOptions.Value.ItemTeams, cancellationToken);
+        await processor.ContinueAsync(execution.RunId, planning, cancellationToken);
     }
 
     private static void RecordTelemetry(RunReport report)

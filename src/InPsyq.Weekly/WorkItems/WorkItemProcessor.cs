@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
@@ -26,9 +27,11 @@ public sealed partial class WorkItemProcessor(
     TenantDirectory tenants,
     LockFences fences,
     TeamStageRunner stageRunner,
+    WeeklyLockManager locks,
     WorkOutbox outbox,
     WorkRunFinisher finisher,
     IOptions<WorkOptions> options,
+    IOptions<LockOptions> lockOptions,
     HostIdentity host,
     TimeProvider time,
     ILogger<WorkItemProcessor> logger)
@@ -46,7 +49,7 @@ public sealed partial class WorkItemProcessor(
                 return await WorkAsync(claimed, traceparent, cancellationToken);
             case Delivery.Poisoned poisoned:
                 LogPoisoned(poisoned.Item.ItemId, poisoned.Item.RunId, poisoned.Item.Attempts);
-                await AfterCompletionAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
+                await ContinueAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
                 return poisoned.Completion;
             default:
                 LogStale(itemId);
@@ -87,7 +90,7 @@ public sealed partial class WorkItemProcessor(
                 return null;
             }
 
-            await AfterCompletionAsync(run.RunId, completion, cancellationToken);
+            await ContinueAsync(run.RunId, completion, cancellationToken);
             return completion;
         }
         finally
@@ -102,9 +105,12 @@ public sealed partial class WorkItemProcessor(
     {
         var item = delivery.Item;
         using var deadlineReached = new CancellationTokenSource(Positive(run.DeadlineIn), time);
+        using var lockLost = new CancellationTokenSource();
         using var claimLost = new CancellationTokenSource();
-        using var stopSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineReached.Token, claimLost.Token);
-        var stop = new RunStop(claimLost, ttlExpired: null, deadlineReached, stopSource.Token);
+        using var stopSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineReached.Token, lockLost.Token, claimLost.Token);
+        // A lost org fence (another run took the org) stops the item's teams, which are still recorded under the
+        // claim; a lost claim (another delivery took the item) stops everything, this delivery records nothing more.
+        var stop = new RunStop(lockLost, ttlExpired: null, deadlineReached, stopSource.Token);
 
         var org = (await tenants.LoadScopeAsync(item.OrgId, null, cancellationToken)).SingleOrDefault()
             ?? new OrgRef(item.OrgId, string.Empty, 0, []);
@@ -127,7 +133,7 @@ public sealed partial class WorkItemProcessor(
         {
             try
             {
-                await fence.WriteAsync([WorkItemStore.RecordResult(item, teamId, result.Outcome, result.DurationMs)], CancellationToken.None);
+                await items.RecordAsync(item, delivery.Claim, teamId, result.Outcome, result.DurationMs, CancellationToken.None);
             }
             catch (LockLostException)
             {
@@ -153,8 +159,8 @@ public sealed partial class WorkItemProcessor(
         else
         {
             await stageRunner.RunAsync(implementation, context, teams, stop, (team, result) =>
-                // Shutdown is no outcome: the team is left for the next delivery.
-                cancellationToken.IsCancellationRequested && result.Outcome.Status == StageStatus.NotStarted
+                // Shutdown is no outcome, nor is anything after the claim was lost: the team is left for the next delivery.
+                (cancellationToken.IsCancellationRequested || claimLost.IsCancellationRequested) && result.Outcome.Status == StageStatus.NotStarted
                     ? Task.CompletedTask
                     : RecordAsync(team.TeamId, result));
         }
@@ -173,9 +179,28 @@ public sealed partial class WorkItemProcessor(
         return cancellationToken.IsCancellationRequested ? null : notes.Keys.ToList();
     }
 
-    private async Task AfterCompletionAsync(Guid runId, ItemCompletion completion, CancellationToken cancellationToken)
+    /// <summary>
+    /// What follows a transition of the run's items: the messages of the items it created, the retry of deferred orgs
+    /// (taken now: their items are created; still held: their teams are locked), and the end of the run.
+    /// </summary>
+    public async Task ContinueAsync(Guid runId, ItemCompletion completion, CancellationToken cancellationToken)
     {
         await outbox.SendAsync(runId, completion.CreatedItems, cancellationToken);
+        foreach (var placeholder in completion.Deferred)
+        {
+            var run = (await runs.FindWorkAsync(runId, cancellationToken))!;
+            var holder = new LockHolder(
+                runId, run.Trigger.ToWire(), run.Request.Mode.ToWire(), run.Request.Scope, run.StartedAt, run.StartedAt + lockOptions.Value.Ttl, host.Name);
+            var taken = await locks.TryTakeForRunAsync(LockKey.ForOrg(run.Request.Week, placeholder.OrgId), holder, cancellationToken) is null;
+            if (taken)
+            {
+                await fences.TakeAsync(run.Request.Week, placeholder.OrgId, runId, cancellationToken);
+            }
+
+            LogDeferredRetried(placeholder.OrgId, taken);
+            await ContinueAsync(runId, await items.ResolveDeferredAsync(placeholder, taken, options.Value.ItemTeams, cancellationToken), cancellationToken);
+        }
+
         if (completion.RunFinal)
         {
             await finisher.FinishAsync(runId, cancellationToken);
@@ -215,6 +240,9 @@ public sealed partial class WorkItemProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} of run {RunId} was delivered {Attempts} times without finishing; its teams failed (WORK_ITEM_POISONED)")]
     private partial void LogPoisoned(Guid itemId, Guid runId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Org {OrgId}, held by another run at admission, retried: {Taken}")]
+    private partial void LogDeferredRetried(Guid orgId, bool taken);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Work item {ItemId} is final already; the delivery does nothing")]
     private partial void LogStale(Guid itemId);

@@ -11,8 +11,14 @@ public sealed record WorkItem(Guid ItemId, Guid RunId, Guid OrgId, PipelineStage
 /// <summary>The teams of one org a run plans, in team_id order.</summary>
 public sealed record PlannedOrg(Guid OrgId, IReadOnlyList<Guid> TeamIds);
 
-/// <summary>What finishing an item led to: the items it created (already in the outbox) and whether the run is now final.</summary>
-public sealed record ItemCompletion(IReadOnlyList<Guid> CreatedItems, bool RunFinal);
+/// <summary>
+/// What finishing an item (or planning a run) led to: the items it created (already in the outbox), the placeholders
+/// of deferred orgs to retry now (every other item is final), and whether the run is now final.
+/// </summary>
+public sealed record ItemCompletion(IReadOnlyList<Guid> CreatedItems, bool RunFinal)
+{
+    public IReadOnlyList<WorkItem> Deferred { get; init; } = [];
+}
 
 /// <summary>What a delivery of an item's message found.</summary>
 public abstract record Delivery
@@ -57,11 +63,12 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
     private const string ItemColumns = "item_id, run_id, org_id, stage, last_stage, team_ids, attempts";
 
     /// <summary>
-    /// Creates the items of the mode's first stage for every org (and their outbox rows), and records the teams of
-    /// <paramref name="lockedOrgs"/> (held by other runs) <c>locked</c> in every stage, in one transaction.
+    /// Creates the items of the mode's first stage for every org (and their outbox rows), and a deferred placeholder
+    /// for each of <paramref name="deferredOrgs"/> (held by other runs), in one transaction. With nothing else to work,
+    /// the placeholders are to be retried at once; with nothing at all, the run is final.
     /// </summary>
-    public async Task<IReadOnlyList<Guid>> PlanAsync(
-        Guid runId, PipelineStage firstStage, PipelineStage lastStage, IReadOnlyList<PlannedOrg> orgs, IReadOnlyList<PlannedOrg> lockedOrgs,
+    public async Task<ItemCompletion> PlanAsync(
+        Guid runId, PipelineStage firstStage, PipelineStage lastStage, IReadOnlyList<PlannedOrg> orgs, IReadOnlyList<PlannedOrg> deferredOrgs,
         int teamsPerItem, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -72,16 +79,64 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
             created.AddRange(await CreateItemsAsync(connection, runId, org.OrgId, firstStage, lastStage, org.TeamIds, teamsPerItem, cancellationToken));
         }
 
-        foreach (var org in lockedOrgs)
+        foreach (var org in deferredOrgs.Where(org => org.TeamIds.Count > 0))
         {
-            for (var stage = firstStage; stage <= lastStage; stage++)
+            await using var placeholder = new NpgsqlCommand("""
+                insert into weekly_work_items (item_id, run_id, org_id, stage, last_stage, team_ids, deferred)
+                values ($1, $2, $3, $4, $5, $6, true)
+                """, connection);
+            placeholder.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
+            placeholder.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+            placeholder.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = org.OrgId });
+            placeholder.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)firstStage });
+            placeholder.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)lastStage });
+            placeholder.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. org.TeamIds] });
+            await placeholder.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var completion = await EndOrRetryAsync(connection, runId, created, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return completion;
+    }
+
+    /// <summary>
+    /// A deferred org was retried: taken (<paramref name="taken"/>: its first-stage items replace the placeholder) or
+    /// still held by another run (its teams are <c>locked</c> in every stage). Under the run's lock, like every end of an item.
+    /// </summary>
+    public async Task<ItemCompletion> ResolveDeferredAsync(WorkItem placeholder, bool taken, int teamsPerItem, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockRunAsync(connection, placeholder.RunId, cancellationToken);
+        await using (var finish = new NpgsqlCommand("""
+            update weekly_work_items set status = 'final', outcome = $2, reason = $3, finished_at = now()
+            where item_id = $1 and status = 'pending'
+            """, connection))
+        {
+            finish.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = placeholder.ItemId });
+            finish.Parameters.Add(new NpgsqlParameter<string> { TypedValue = taken ? "done" : "not_started" });
+            finish.Parameters.Add(new NpgsqlParameter<string> { TypedValue = taken ? "deferred_org_taken" : "org_locked" });
+            await finish.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var created = new List<Guid>();
+        if (taken)
+        {
+            created.AddRange(await CreateItemsAsync(
+                connection, placeholder.RunId, placeholder.OrgId, placeholder.Stage, placeholder.LastStage, placeholder.TeamIds, teamsPerItem, cancellationToken));
+        }
+        else
+        {
+            for (var stage = placeholder.Stage; stage <= placeholder.LastStage; stage++)
             {
-                await RecordForTeamsAsync(connection, runId, org.OrgId, itemId: null, org.TeamIds, stage, "locked", "org_locked", code: null, message: null, cancellationToken);
+                await RecordForTeamsAsync(
+                    connection, placeholder.RunId, placeholder.OrgId, placeholder.ItemId, placeholder.TeamIds, stage, "locked", "org_locked", code: null, message: null, cancellationToken);
             }
         }
 
+        var completion = await EndOrRetryAsync(connection, placeholder.RunId, created, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return created;
+        return completion;
     }
 
     /// <summary>
@@ -96,7 +151,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         await using (var command = new NpgsqlCommand($"""
             update weekly_work_items
             set attempts = attempts + 1, claim = $2, status = 'running', host = $3, started_at = now()
-            where item_id = $1 and status <> 'final'
+            where item_id = $1 and status <> 'final' and not deferred
             returning {ItemColumns}
             """, connection))
         {
@@ -125,8 +180,29 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         }
     }
 
-    /// <summary>The statement that records one team's result, for the fenced batch of the item's claim.</summary>
-    public static NpgsqlBatchCommand RecordResult(WorkItem item, Guid teamId, StageOutcome outcome, long durationMs)
+    /// <summary>
+    /// Records one team's result, if the delivery still holds the item (the claim, not the org fence: the results are
+    /// this run's own bookkeeping, and a team that met a lost fence is recorded as such).
+    /// </summary>
+    public async Task RecordAsync(WorkItem item, WorkClaim claim, Guid teamId, StageOutcome outcome, long durationMs, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var assertion = new NpgsqlBatchCommand("select assert_work_claim($1, $2)");
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim.ItemId });
+        assertion.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim.Claim });
+        batch.BatchCommands.Add(assertion);
+        batch.BatchCommands.Add(RecordResult(item, teamId, outcome, durationMs));
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == LockFences.ClaimLostSqlState)
+        {
+            throw new LockLostException(e.MessageText);
+        }
+    }
+
+    private static NpgsqlBatchCommand RecordResult(WorkItem item, Guid teamId, StageOutcome outcome, long durationMs)
     {
         var command = new NpgsqlBatchCommand("""
             insert into weekly_work_results (run_id, team_id, stage, org_id, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms, item_id)
@@ -311,8 +387,30 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         }
 
         IReadOnlyList<Guid> created = item.Stage == item.LastStage ? [] : await CreateSuccessorsAsync(connection, item, teamsPerItem, cancellationToken);
+        return await EndOrRetryAsync(connection, item.RunId, created, cancellationToken);
+    }
+
+    /// <summary>
+    /// After a transition: the run is final when no item is open; when only deferred placeholders are, they are handed
+    /// out (no longer deferred) to be retried now, by the caller alone.
+    /// </summary>
+    private static async Task<ItemCompletion> EndOrRetryAsync(NpgsqlConnection connection, Guid runId, IReadOnlyList<Guid> created, CancellationToken cancellationToken)
+    {
+        await using var retry = new NpgsqlCommand($"""
+            update weekly_work_items set deferred = false
+            where run_id = $1 and deferred
+              and not exists (select 1 from weekly_work_items where run_id = $1 and status <> 'final' and not deferred)
+            returning {ItemColumns}
+            """, connection);
+        retry.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        var deferred = await ReadItemsAsync(retry, cancellationToken);
+        if (deferred.Count > 0)
+        {
+            return new ItemCompletion(created, RunFinal: false) { Deferred = deferred };
+        }
+
         await using var open = new NpgsqlCommand("select not exists (select 1 from weekly_work_items where run_id = $1 and status <> 'final')", connection);
-        open.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        open.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
         return new ItemCompletion(created, (bool)(await open.ExecuteScalarAsync(cancellationToken))!);
     }
 
@@ -436,14 +534,21 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<WorkItem?> ReadItemAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<WorkItem?> ReadItemAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        (await ReadItemsAsync(command, cancellationToken)).SingleOrDefault();
+
+    private static async Task<List<WorkItem>> ReadItemsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new WorkItem(
+        var items = new List<WorkItem>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new WorkItem(
                 reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), (PipelineStage)reader.GetInt16(3), (PipelineStage)reader.GetInt16(4),
-                reader.GetFieldValue<Guid[]>(5), reader.GetInt32(6))
-            : null;
+                reader.GetFieldValue<Guid[]>(5), reader.GetInt32(6)));
+        }
+
+        return items;
     }
 
     private static StageStatus StageStatusOf(string wire) =>

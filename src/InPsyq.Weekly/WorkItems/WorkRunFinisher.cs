@@ -31,10 +31,13 @@ public sealed partial class WorkRunFinisher(
         // Orgs held by other runs when this one was admitted: every team of theirs is recorded locked.
         var locked = orgs.Where(org => org.Org.Teams.Count > 0 && org.Org.Teams.All(team => RunOutcomes.TeamStatus(org, team) == StageStatus.Locked))
             .Select(org => org.Org.OrgId).ToHashSet();
-        var status = RunOutcomes.Status(orgs, locked, hasRunErrors: false);
+        RunError[] runErrors = results.Any(result => result.Reason == "lock_lost")
+            ? [new RunError(null, null, null, "LOCK_LOST", "The run lost the lock of an org to another run; it stopped writing there and left the org's unfinished teams not_started.")]
+            : [];
+        var status = RunOutcomes.Status(orgs, locked, hasRunErrors: runErrors.Length > 0);
         var finishedAt = time.GetUtcNow();
         var report = RunOutcomes.Report(
-            runId, run.Trigger, request, orgs, locked, status, [], await items.NotesAsync(runId, cancellationToken),
+            runId, run.Trigger, request, orgs, locked, status, runErrors, await items.NotesAsync(runId, cancellationToken),
             (long)(finishedAt - run.StartedAt).TotalMilliseconds);
 
         await runs.FinishAsync(report, error: null, finishedAt);

@@ -112,7 +112,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public async Task A_run_whose_lease_is_broken_from_outside_stops_writing_within_one_renew_interval_and_ends_partial()
+    public async Task A_run_whose_org_is_taken_over_by_another_run_stops_writing_there_at_once_and_ends_partial()
     {
         var week = RunnerHarness.LastWeek.AddWeeks(-3);
         var harness = new RunnerHarness(fixture, new Dictionary<string, string?> { ["WEEKLY_TEAM_PARALLELISM"] = "1" });
@@ -121,9 +121,11 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
 
         var run = harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org, week: week));
         await Eventually.UntilAsync(() => !harness.Rollup.Calls.IsEmpty, "the rollup was called", TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(20));
+        // An operator forces the lock free and another run takes it: it stamps the org's fence with its own id.
         var lockBlob = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(LockKey.ForOrg(week, org).BlobName);
         await lockBlob.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
-        var brokenAt = DateTimeOffset.UtcNow;
+        await new LockFences(fixture.DataSource).TakeAsync(week, org, Guid.NewGuid(), CancellationToken.None);
+        var takenAt = DateTimeOffset.UtcNow;
         var report = (await run).Report!;
 
         Assert.Equal(RunStatus.Partial, report.Status);
@@ -133,9 +135,9 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         await using var command = fixture.DataSource.CreateCommand("select max(written_at) from scripted_writes where run_id = $1");
         command.Parameters.Add(new() { Value = report.RunId });
         var lastWrite = (DateTime)(await command.ExecuteScalarAsync())!;
-        // Renew interval is 1 s; allow scheduling slack on a loaded 2-core machine.
-        Assert.True(new DateTimeOffset(lastWrite, TimeSpan.Zero) < brokenAt + TimeSpan.FromSeconds(1.5),
-            $"last write {lastWrite:O} came too long after the break at {brokenAt:O}");
+        // The unit in flight (300 ms) may still have passed its fence check; allow scheduling slack on a loaded machine.
+        Assert.True(new DateTimeOffset(lastWrite, TimeSpan.Zero) < takenAt + TimeSpan.FromSeconds(1),
+            $"last write {lastWrite:O} came too long after the takeover at {takenAt:O}");
     }
 
     [Fact]

@@ -132,11 +132,11 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
     {
         var harness = new RunnerHarness(fixture, new Dictionary<string, string?>
         {
-            ["WEEKLY_RUN_DEADLINE_SECONDS"] = "0.8",
+            ["WEEKLY_RUN_DEADLINE_SECONDS"] = "2",
             ["WEEKLY_TEAM_PARALLELISM"] = "1",
         });
         var (org, teams) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(6);
-        harness.Rollup.Script = (_, ct) => Task.Delay(300, ct);
+        harness.Rollup.Script = (_, ct) => Task.Delay(700, ct);
 
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org))).Report!;
 

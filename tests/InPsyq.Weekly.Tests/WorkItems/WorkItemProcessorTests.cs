@@ -53,8 +53,7 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
         var first = (await store.UnsentAsync(TimeSpan.Zero, 10, CancellationToken.None)).First(row => row.RunId == runId);
         var earlier = Assert.IsType<Delivery.Claimed>(await store.ClaimAsync(first.ItemId, "gone-host", 5, 50, CancellationToken.None));
         var kept = earlier.Item.TeamIds[0];
-        await services.GetRequiredService<LockFences>().For(week, earlier.Item.OrgId, runId, earlier.Claim)
-            .WriteAsync([WorkItemStore.RecordResult(earlier.Item, kept, StageOutcome.Skip("recorded_by_the_gone_host"), 1)], CancellationToken.None);
+        await store.RecordAsync(earlier.Item, earlier.Claim, kept, StageOutcome.Skip("recorded_by_the_gone_host"), 1, CancellationToken.None);
 
         await WorkUntilFinalAsync(services, runId);
 

@@ -27,6 +27,9 @@ CREATE TABLE weekly_work_items (
     outcome     text        NULL,
     reason      text        NULL,
     notes       text[]      NOT NULL DEFAULT '{}',
+    -- deferred: a placeholder for an org another run held at admission; it gets a message only when retried, once
+    -- every other item of the run is final.
+    deferred    boolean     NOT NULL DEFAULT false,
     claim       uuid        NULL,
     attempts    integer     NOT NULL DEFAULT 0,
     host        text        NULL,
