@@ -32,6 +32,9 @@ param storageAccountName string
 @description('Blob service endpoint of that storage account.')
 param blobEndpoint string
 
+@description('Queue service endpoint of that storage account (the work queue).')
+param queueEndpoint string
+
 @description('Blob container holding the deployment package.')
 param deploymentContainerName string
 
@@ -46,6 +49,10 @@ param postgresHost string
 
 @description('Name of the pipeline\'s database.')
 param postgresDatabase string
+
+@description('Npgsql connection pool size of each instance (Maximum Pool Size); main.bicep checks it against the server\'s connections.')
+@minValue(1)
+param postgresPoolSize int
 
 @description('Application Insights connection string.')
 param applicationInsightsConnectionString string
@@ -144,15 +151,20 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
+    // The queue trigger's connection (named WEEKLY_QUEUE): the work queue on the same account, with the identity.
+    WEEKLY_QUEUE__queueServiceUri: queueEndpoint
+    WEEKLY_QUEUE__credential: 'managedidentity'
+    WEEKLY_QUEUE__clientId: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     AZURE_CLIENT_ID: identityClientId
 
-    // Storage: Postgres with Entra tokens of the identity, Blob storage through its service URI.
-    POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull'
+    // Storage: Postgres with Entra tokens of the identity, Blob storage and the work queue through their service URIs.
+    POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull;Maximum Pool Size=${postgresPoolSize}'
     POSTGRES_USE_ENTRA_AUTH: 'true'
     BLOB_CONNECTION_STRING: ''
     BLOB_SERVICE_URI: blobEndpoint
+    QUEUE_SERVICE_URI: queueEndpoint
     BLOB_LOCK_CONTAINER: lockContainerName
     BLOB_ATTRIBUTION_CONTAINER: attributionContainerName
     MIGRATE_SOURCE_TABLES: 'false'
