@@ -208,7 +208,7 @@ public sealed partial class WeeklyRunStore(
                 teams_total = $11, teams_succeeded = $12, teams_failed = $13, teams_skipped = $14,
                 aggregates_written = $15, aggregates_skipped = $16, attributions_written = $17, attributions_skipped = $18,
                 interpretations_written = $19, interpretations_skipped = $20, interpretations_failed = $21,
-                llm_tokens_in = $22, llm_tokens_out = $23
+                llm_tokens_in = $22, llm_tokens_out = $23, report = $24
             where run_id = $1
             """);
         var details = new { teams = report.Teams, errors = report.Errors };
@@ -231,7 +231,16 @@ public sealed partial class WeeklyRunStore(
             command.Parameters.Add(new() { Value = value });
         }
 
+        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(report, WeeklyJson.Options), NpgsqlDbType = NpgsqlDbType.Jsonb });
         await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>The final report of a finished run (null while it runs, or when it has none: abandoned).</summary>
+    public async Task<RunReport?> ReportAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select report::text from weekly_runs where run_id = $1");
+        command.Parameters.Add(new() { Value = runId });
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<RunReport>(json, WeeklyJson.Options) : null;
     }
 
     /// <summary>Whether an audited run exists for the week (any trigger, any outcome): the scheduler's catch-up test.</summary>

@@ -48,17 +48,35 @@ public sealed partial class WeeklyLockManager(
 
     public async Task<LockAttempt> TryAcquireAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
     {
+        var (lease, current) = await TryTakeAsync(key, holder, _options.Lease, cancellationToken);
+        return lease is null ? new LockAttempt(null, current) : new LockAttempt(new HeldLock(key, holder, lease, _options, time, logger), null);
+    }
+
+    /// <summary>
+    /// Takes the lock for a run worked as items: an infinite lease with the run id as lease id, so any instance can
+    /// release it when the run ends, and the reaper breaks it when the run stalls; nobody renews it. Returns the
+    /// holder when another run holds it (null when that holder is not yet known), or null when taken.
+    /// </summary>
+    public async Task<LockState?> TryTakeForRunAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
+    {
+        var (lease, current) = await TryTakeAsync(key, holder, BlobLeaseClient.InfiniteLeaseDuration, cancellationToken);
+        return lease is null ? new LockState(true, current) : null;
+    }
+
+    private async Task<(BlobLeaseClient? Lease, LockHolder? Current)> TryTakeAsync(
+        LockKey key, LockHolder holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
         using var activity = WeeklyTelemetry.Source.StartActivity("weekly.lock.acquire");
         activity?.SetTag("run_id", holder.RunId).SetTag("lock", key.BlobName);
         var blob = blobs.Locks.GetBlobClient(key.BlobName);
         var lease = blob.GetBlobLeaseClient(LeaseIdOf(holder.RunId));
-        var acquired = await TryLeaseAsync(blob, lease, holder, cancellationToken);
+        var acquired = await TryLeaseAsync(blob, lease, holder, duration, cancellationToken);
         var current = LockState.Free;
         if (!acquired)
         {
             current = await InspectAsync(key.BlobName, cancellationToken);
             // Free again when read: its holder released it in between, so one more attempt.
-            acquired = !current.Held && await TryLeaseAsync(blob, lease, holder, cancellationToken);
+            acquired = !current.Held && await TryLeaseAsync(blob, lease, holder, duration, cancellationToken);
         }
 
         activity?.SetTag("acquired", acquired);
@@ -70,7 +88,7 @@ public sealed partial class WeeklyLockManager(
                 LogLockBusy(key.BlobName, known.RunId);
             }
 
-            return new LockAttempt(null, current.Holder);
+            return (null, current.Holder);
         }
 
         try
@@ -84,15 +102,9 @@ public sealed partial class WeeklyLockManager(
         }
 
         LogLockAcquired(key.BlobName, holder.RunId, holder.ExpiresAt);
-        return new LockAttempt(new HeldLock(key, holder, lease, _options, time, logger), null);
+        return (lease, null);
     }
 
-    /// <summary>
-    /// Whether a lock is held and by whom. The metadata a reader sees may not be the current lease's yet (a new
-    /// holder writes it just after taking the lease, over the previous holder's), so a holder is reported only once
-    /// a read under its run id's lease confirms it; until then the reader polls, for at most two seconds, and then
-    /// answers held by a holder not yet known. Never a placeholder.
-    /// </summary>
     public Task<LockState> InspectAsync(LockKey key, CancellationToken cancellationToken) => InspectAsync(key.BlobName, cancellationToken);
 
     internal async Task<LockState> InspectAsync(string blobName, CancellationToken cancellationToken)
@@ -125,10 +137,13 @@ public sealed partial class WeeklyLockManager(
     /// </summary>
     public async Task ReleaseAsync(LockKey key, Guid runId, CancellationToken cancellationToken)
     {
+        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.lock.release");
+        activity?.SetTag("run_id", runId).SetTag("lock", key.BlobName);
         var lease = blobs.Locks.GetBlobClient(key.BlobName).GetBlobLeaseClient(LeaseIdOf(runId));
         try
         {
             await lease.ReleaseAsync(cancellationToken: cancellationToken);
+            LogReleased(key.BlobName, runId);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
         {
@@ -173,13 +188,13 @@ public sealed partial class WeeklyLockManager(
     }
 
     /// <summary>Create the blob if it is absent, then lease it; retry once when a concurrent delete races us.</summary>
-    private async Task<bool> TryLeaseAsync(BlobClient blob, BlobLeaseClient lease, LockHolder holder, CancellationToken cancellationToken)
+    private static async Task<bool> TryLeaseAsync(BlobClient blob, BlobLeaseClient lease, LockHolder holder, TimeSpan duration, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await lease.AcquireAsync(_options.Lease, cancellationToken: cancellationToken);
+                await lease.AcquireAsync(duration, cancellationToken: cancellationToken);
                 return true;
             }
             catch (RequestFailedException e) when (e.Status == 409)
@@ -229,4 +244,7 @@ public sealed partial class WeeklyLockManager(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lock {LockName} is leased, but its holder has not written its name yet")]
     private partial void LogHolderUnknown(string lockName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Released lock {LockName} of run {RunId}")]
+    private partial void LogReleased(string lockName, Guid runId);
 }

@@ -4,7 +4,9 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Telemetry;
+using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,13 +21,19 @@ public sealed partial class WeeklyRunner(
     TenantDirectory tenants,
     DependencyProbe probe,
     WeeklyLockManager locks,
+    LockFences fences,
     WeeklyRunStore audit,
     RunExecutionFactory executions,
+    WorkItemStore workItems,
+    WorkOutbox outbox,
+    WorkRunFinisher finisher,
+    WorkQueueWorker worker,
     IEnumerable<IRunCompletionHandler> completionHandlers,
     TimeProvider time,
     HostIdentity host,
     IOptions<WeeklyRunOptions> runOptions,
     IOptions<LockOptions> lockOptions,
+    IOptions<WorkOptions> workOptions,
     ILogger<WeeklyRunner> logger)
 {
     private static readonly TimeSpan s_dependencyRetryAfter = TimeSpan.FromSeconds(30);
@@ -54,13 +62,19 @@ public sealed partial class WeeklyRunner(
         return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, cancellationToken);
     }
 
+    /// <summary>
+    /// A non-dry run: the audit row (with its deadline), the run's locks as leases with the run id as lease id (the
+    /// first lock, then every org of a whole-week run in org_id order; an org held by another run is locked), the org
+    /// fences, and the first stage's work items, whose messages go to the queue. This process then works the queue
+    /// (other instances help) until the run is final, and answers its final report.
+    /// </summary>
     private async Task<RunResult> ExecuteAsync(RunExecution execution, CancellationToken cancellationToken)
     {
         var request = execution.Request;
         var startedAt = time.GetUtcNow();
         try
         {
-            await audit.StartAsync(new RunStart(execution.RunId, execution.Trigger, request, startedAt, host.Name), cancellationToken);
+            await audit.StartAsync(new RunStart(execution.RunId, execution.Trigger, request, startedAt, host.Name, runOptions.Value.RunDeadline), cancellationToken);
         }
         catch (NpgsqlException)
         {
@@ -70,47 +84,73 @@ public sealed partial class WeeklyRunner(
         var holder = new LockHolder(
             execution.RunId, execution.Trigger.ToWire(), request.Mode.ToWire(), request.Scope, startedAt, startedAt + lockOptions.Value.Ttl, host.Name);
         var firstLock = request.IsWholeWeek ? LockKey.WholeWeek(request.Week) : LockKey.ForOrg(request.Week, request.OrgId!.Value);
-
-        RunReport? report = null;
-        string? runError = null;
         try
         {
-            var attempt = await locks.TryAcquireAsync(firstLock, holder, cancellationToken);
-            if (!attempt.Acquired)
+            if (await locks.TryTakeForRunAsync(firstLock, holder, cancellationToken) is { } held)
             {
-                report = execution.LockedReport();
-                LogLocked(firstLock.BlobName, attempt.Holder?.RunId);
-                return RunResult.Refused(Locked(execution.RunId, attempt.Holder, startedAt));
+                await EndBeforeWorkAsync(request, execution.LockedReport(), null);
+                LogLocked(firstLock.BlobName, held.Holder?.RunId);
+                return RunResult.Refused(Locked(execution.RunId, held.Holder, startedAt));
             }
 
-            await using (attempt.Lock)
-            {
-                // Only the run endpoint answers within an HTTP request's limit; a manual run of the weekly-run job (also
-                // through the admin job endpoint) has the job's budget, like a scheduled one.
-                var deadline = execution.Trigger == RunTrigger.Http ? runOptions.Value.HttpDeadline : runOptions.Value.RunDeadline;
-                report = await execution.RunAsync(attempt.Lock!, holder, deadline, cancellationToken);
-            }
-
-            LogFinished(report.Status.ToString(), report.DurationMs);
-            return RunResult.Of(report);
+            await PlanAsync(execution, holder, cancellationToken);
         }
-        catch (Exception e)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            runError = RunError(e);
+            var runError = RunError(e);
             LogRunFailed(e, runError);
-            report = execution.FailedReport(runError);
-            return RunResult.Of(report);
+            var failed = execution.FailedReport(runError);
+            await locks.ReleaseAsync(firstLock, execution.RunId, CancellationToken.None);
+            await EndBeforeWorkAsync(request, failed, runError);
+            return RunResult.Of(failed);
         }
-        finally
+
+        await worker.WorkAsync(async token => await audit.ReportAsync(execution.RunId, token) is not null, cancellationToken);
+        var report = (await audit.ReportAsync(execution.RunId, cancellationToken))!;
+        LogFinished(report.Status.ToString(), report.DurationMs);
+        RecordTelemetry(report);
+        return RunResult.Of(report);
+    }
+
+    /// <summary>A run that ended before any item (locked, or failed while admitted): its audit row, telemetry and completion handlers.</summary>
+    private async Task EndBeforeWorkAsync(RunRequest request, RunReport report, string? error)
+    {
+        await audit.FinishAsync(report, error, time.GetUtcNow());
+        RecordTelemetry(report);
+        foreach (var handler in completionHandlers)
         {
-            report ??= execution.FailedReport("The run ended without a report.");
-            await audit.FinishAsync(report, runError, time.GetUtcNow());
-            RecordTelemetry(report);
-            foreach (var handler in completionHandlers)
-            {
-                await handler.OnRunFinishedAsync(request, report, CancellationToken.None);
-            }
+            await handler.OnRunFinishedAsync(request, report, CancellationToken.None);
         }
+    }
+
+    /// <summary>Takes the orgs' locks and fences and creates the first stage's items; a run with nothing to work ends here.</summary>
+    private async Task PlanAsync(RunExecution execution, LockHolder holder, CancellationToken cancellationToken)
+    {
+        var request = execution.Request;
+        var planned = new List<PlannedOrg>();
+        var locked = new List<PlannedOrg>();
+        foreach (var org in await tenants.LoadScopeAsync(request.OrgId, request.TeamId, cancellationToken))
+        {
+            var plannedOrg = new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]);
+            if (request.IsWholeWeek && await locks.TryTakeForRunAsync(LockKey.ForOrg(request.Week, org.OrgId), holder, cancellationToken) is not null)
+            {
+                locked.Add(plannedOrg);
+                continue;
+            }
+
+            await fences.TakeAsync(request.Week, org.OrgId, execution.RunId, cancellationToken);
+            planned.Add(plannedOrg);
+        }
+
+        var stages = StageStatuses.StagesOf(request.Mode);
+        var items = await workItems.PlanAsync(execution.RunId, stages[0], stages[^1], planned, locked, workOptions.Value.ItemTeams, cancellationToken);
+        if (items.Count == 0)
+        {
+            await finisher.FinishAsync(execution.RunId, cancellationToken);
+            return;
+        }
+
+        await outbox.SendAsync(execution.RunId, items, cancellationToken);
     }
 
     private static void RecordTelemetry(RunReport report)

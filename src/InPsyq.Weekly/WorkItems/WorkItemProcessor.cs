@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -31,14 +33,17 @@ public sealed partial class WorkItemProcessor(
     TimeProvider time,
     ILogger<WorkItemProcessor> logger)
 {
-    /// <summary>Works the delivery; returns what completing the item led to, or null when it did not complete here.</summary>
-    public async Task<ItemCompletion?> ProcessAsync(Guid itemId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Works the delivery of <paramref name="itemId"/>, in the trace of the run that created it (<paramref name="traceparent"/>);
+    /// returns what completing the item led to, or null when it did not complete here.
+    /// </summary>
+    public async Task<ItemCompletion?> ProcessAsync(Guid itemId, string? traceparent, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         switch (await items.ClaimAsync(itemId, host.Name, settings.MaxAttempts, settings.ItemTeams, cancellationToken))
         {
             case Delivery.Claimed claimed:
-                return await WorkAsync(claimed, cancellationToken);
+                return await WorkAsync(claimed, traceparent, cancellationToken);
             case Delivery.Poisoned poisoned:
                 LogPoisoned(poisoned.Item.ItemId, poisoned.Item.RunId, poisoned.Item.Attempts);
                 await AfterCompletionAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
@@ -49,7 +54,7 @@ public sealed partial class WorkItemProcessor(
         }
     }
 
-    private async Task<ItemCompletion?> WorkAsync(Delivery.Claimed delivery, CancellationToken cancellationToken)
+    private async Task<ItemCompletion?> WorkAsync(Delivery.Claimed delivery, string? traceparent, CancellationToken cancellationToken)
     {
         var item = delivery.Item;
         var run = await runs.FindWorkAsync(item.RunId, cancellationToken)
@@ -58,8 +63,12 @@ public sealed partial class WorkItemProcessor(
         {
             ["RunId"] = run.RunId,
             ["WeekStart"] = run.Request.Week.ToString(),
+            ["Scope"] = run.Request.Scope,
             ["ItemId"] = item.ItemId,
         });
+        using var activity = WeeklyTelemetry.Source.StartActivity(
+            "weekly.work_item", ActivityKind.Internal, ActivityContext.TryParse(traceparent, null, out var parent) ? parent : default);
+        activity?.SetTag("run_id", run.RunId).SetTag("org_id", item.OrgId).SetTag("stage", item.Stage.ToWire()).SetTag("item_id", item.ItemId);
 
         using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var heartbeat = HeartbeatAsync(run.RunId, heartbeatStop.Token);
@@ -154,6 +163,11 @@ public sealed partial class WorkItemProcessor(
         {
             LogClaimLost(item.ItemId);
             return null;
+        }
+
+        if (stop.Describe() is { } stopped)
+        {
+            notes.TryAdd(stopped, true);
         }
 
         return cancellationToken.IsCancellationRequested ? null : notes.Keys.ToList();

@@ -56,9 +56,13 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
     private const string ItemColumns = "item_id, run_id, org_id, stage, last_stage, team_ids, attempts";
 
-    /// <summary>Creates the items of the mode's first stage for every org (and their outbox rows), in one transaction.</summary>
+    /// <summary>
+    /// Creates the items of the mode's first stage for every org (and their outbox rows), and records the teams of
+    /// <paramref name="lockedOrgs"/> (held by other runs) <c>locked</c> in every stage, in one transaction.
+    /// </summary>
     public async Task<IReadOnlyList<Guid>> PlanAsync(
-        Guid runId, PipelineStage firstStage, PipelineStage lastStage, IReadOnlyList<PlannedOrg> orgs, int teamsPerItem, CancellationToken cancellationToken)
+        Guid runId, PipelineStage firstStage, PipelineStage lastStage, IReadOnlyList<PlannedOrg> orgs, IReadOnlyList<PlannedOrg> lockedOrgs,
+        int teamsPerItem, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -66,6 +70,14 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         foreach (var org in orgs)
         {
             created.AddRange(await CreateItemsAsync(connection, runId, org.OrgId, firstStage, lastStage, org.TeamIds, teamsPerItem, cancellationToken));
+        }
+
+        foreach (var org in lockedOrgs)
+        {
+            for (var stage = firstStage; stage <= lastStage; stage++)
+            {
+                await RecordForTeamsAsync(connection, runId, org.OrgId, itemId: null, org.TeamIds, stage, "locked", "org_locked", code: null, message: null, cancellationToken);
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -105,7 +117,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
             await LockRunAsync(connection, item.RunId, cancellationToken);
             await RecordForTeamsAsync(
-                connection, item, item.TeamIds, item.Stage, "failed", reason: null, PoisonedCode,
+                connection, item.RunId, item.OrgId, item.ItemId, item.TeamIds, item.Stage, "failed", reason: null, PoisonedCode,
                 $"The work item was delivered {item.Attempts} times without finishing; its teams were not processed.", cancellationToken);
             var completion = await FinishAsync(connection, item, claim, "failed", reason: null, notes: [], teamsPerItem, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -356,7 +368,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         var notDone = candidates.Except(done).ToList();
         for (var stage = item.Stage + 1; stage <= item.LastStage; stage++)
         {
-            await RecordForTeamsAsync(connection, item, notDone, stage, "not_started", StageReasons.UpstreamFailed, code: null, message: null, cancellationToken);
+            await RecordForTeamsAsync(connection, item.RunId, item.OrgId, item.ItemId, notDone, stage, "not_started", StageReasons.UpstreamFailed, code: null, message: null, cancellationToken);
         }
 
         return await CreateItemsAsync(connection, item.RunId, item.OrgId, item.Stage + 1, item.LastStage, done, teamsPerItem, cancellationToken);
@@ -399,8 +411,8 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
     /// <summary>Records one result for each of <paramref name="teamIds"/> at <paramref name="stage"/>, keeping results already recorded.</summary>
     private static async Task RecordForTeamsAsync(
-        NpgsqlConnection connection, WorkItem item, IReadOnlyList<Guid> teamIds, PipelineStage stage, string status, string? reason,
-        string? code, string? message, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Guid runId, Guid orgId, Guid? itemId, IReadOnlyList<Guid> teamIds, PipelineStage stage, string status,
+        string? reason, string? code, string? message, CancellationToken cancellationToken)
     {
         if (teamIds.Count == 0)
         {
@@ -412,15 +424,15 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
             select $1, team, $3, $4, $5, $6, $7, $8, $9 from unnest($2::uuid[]) team
             on conflict (run_id, team_id, stage) do nothing
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. teamIds] });
         command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)stage });
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.OrgId });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orgId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });
         command.Parameters.Add(Text(reason));
         command.Parameters.Add(Text(code));
         command.Parameters.Add(Text(message));
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+        command.Parameters.Add(new() { Value = (object?)itemId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

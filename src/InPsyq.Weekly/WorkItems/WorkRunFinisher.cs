@@ -28,7 +28,9 @@ public sealed partial class WorkRunFinisher(
         var request = run.Request;
         var results = await items.ResultsAsync(runId, cancellationToken);
         var orgs = await OrgsOfAsync(request, results, cancellationToken);
-        var locked = new HashSet<Guid>();
+        // Orgs held by other runs when this one was admitted: every team of theirs is recorded locked.
+        var locked = orgs.Where(org => org.Org.Teams.Count > 0 && org.Org.Teams.All(team => RunOutcomes.TeamStatus(org, team) == StageStatus.Locked))
+            .Select(org => org.Org.OrgId).ToHashSet();
         var status = RunOutcomes.Status(orgs, locked, hasRunErrors: false);
         var finishedAt = time.GetUtcNow();
         var report = RunOutcomes.Report(

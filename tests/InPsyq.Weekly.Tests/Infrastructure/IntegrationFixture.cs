@@ -50,6 +50,7 @@ public class IntegrationFixture : IAsyncLifetime
         ["WEEKLY_RUN_DEADLINE_SECONDS"] = "30",
         ["WEEKLY_AUDIT_FINISH_RETRY_SECONDS"] = "2",
         ["REAPER_GRACE_SECONDS"] = "1",
+        ["WEEKLY_WORK_POLL_SECONDS"] = "0.05",
         ["SCHEDULER_ENABLED"] = "false",
         ["Logging:LogLevel:Default"] = "Warning",
     };

@@ -45,7 +45,7 @@ public sealed class RunTelemetryTests(RunTelemetryTests.Fixture fixture) : IClas
     }
 
     [Fact]
-    public async Task A_run_produces_run_org_team_stage_and_lock_activities_and_measurements()
+    public async Task A_run_produces_run_work_item_team_stage_and_lock_activities_and_measurements()
     {
         var activities = new ConcurrentQueue<Activity>();
         using var activityListener = new ActivityListener
@@ -78,11 +78,14 @@ public sealed class RunTelemetryTests(RunTelemetryTests.Fixture fixture) : IClas
         var run = Assert.Single(activities, activity => activity.OperationName == "weekly.run" && Equals(activity.GetTagItem("run_id"), report.RunId));
         var trace = activities.Where(activity => activity.TraceId == run.TraceId).ToList();
         Assert.Equal("completed", run.GetTagItem("status"));
-        var orgActivity = Assert.Single(trace, activity => activity.OperationName == "weekly.org");
-        Assert.Equal(run.SpanId, orgActivity.ParentSpanId);
+        // One work item per stage (2 teams fit one item), each in the trace of the run that created it.
+        var items = trace.Where(activity => activity.OperationName == "weekly.work_item").ToList();
+        Assert.Equal(["attribution", "interpretation", "rollup"], items.Select(item => (string)item.GetTagItem("stage")!).Order());
+        Assert.Equal(run.SpanId, items.Single(item => Equals(item.GetTagItem("stage"), "rollup")).ParentSpanId);
+        Assert.All(items, item => Assert.Equal(org, item.GetTagItem("org_id")));
         var teamStages = trace.Where(activity => activity.OperationName == "weekly.team_stage").ToList();
         Assert.Equal(6, teamStages.Count);
-        Assert.All(teamStages, activity => Assert.Equal(orgActivity.SpanId, activity.ParentSpanId));
+        Assert.All(teamStages, activity => Assert.Contains(activity.ParentSpanId, items.Select(item => item.SpanId)));
         Assert.All(teamStages, activity => Assert.Equal("succeeded", activity.GetTagItem("status")));
         Assert.Contains(trace, activity => activity.OperationName == "weekly.lock.acquire" && Equals(activity.GetTagItem("acquired"), true));
         Assert.Contains(trace, activity => activity.OperationName == "weekly.lock.release");

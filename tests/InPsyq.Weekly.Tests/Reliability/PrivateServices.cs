@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using InPsyq.Weekly.Tests.Infrastructure;
 using Npgsql;
 
 namespace InPsyq.Weekly.Tests.Reliability;
@@ -93,43 +94,48 @@ internal sealed class PrivatePostgres : IAsyncDisposable
     }
 }
 
-/// <summary>
-/// An Azurite of this test alone — its blob and its queue service, one process each (as scripts/services.sh runs them),
-/// on free loopback ports — that the test may stop. Uses <c>INPSYQ_AZURITE_BIN</c> and the <c>azurite-queue</c> next to it.
-/// </summary>
+/// <summary>An Azurite (blob only) of this test alone, on a free loopback port, that the test may stop. Uses <c>INPSYQ_AZURITE_BIN</c>.</summary>
 internal sealed class PrivateAzurite : IAsyncDisposable
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly List<Process> _processes = [];
+    private readonly Process _process;
     private readonly string _directory;
 
-    private PrivateAzurite(string directory, int blobPort, int queuePort)
+    private PrivateAzurite(Process process, string directory, int port)
     {
+        _process = process;
         _directory = directory;
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
-            + $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
+        // Blob storage of its own; the work queue stays on the shared Azurite.
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+            + TestEnvironment.BlobConnectionString.Split(';').Single(part => part.StartsWith("QueueEndpoint=", StringComparison.Ordinal)) + ";";
     }
 
-    /// <summary>The storage account's connection string, with its blob and its queue endpoint.</summary>
     public string ConnectionString { get; }
 
     public static async Task<PrivateAzurite> StartAsync()
     {
-        var blobBin = Environment.GetEnvironmentVariable("INPSYQ_AZURITE_BIN")
+        var bin = Environment.GetEnvironmentVariable("INPSYQ_AZURITE_BIN")
             ?? throw new InvalidOperationException("INPSYQ_AZURITE_BIN is not set: source the env file of scripts/services.sh.");
         var directory = Directory.CreateTempSubdirectory("inpsyq-reliability-azurite-").FullName;
-        var (blobPort, queuePort) = (ChildHost.FreePort(), ChildHost.FreePort());
-        var azurite = new PrivateAzurite(directory, blobPort, queuePort);
-        try
+        var port = ChildHost.FreePort();
+        var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--location", directory, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent" })
         {
-            await azurite.StartServiceAsync(blobBin, "blob", blobPort);
-            await azurite.StartServiceAsync(Path.Combine(Path.GetDirectoryName(blobBin)!, "azurite-queue"), "queue", queuePort);
+            start.ArgumentList.Add(argument);
         }
-        catch
+
+        var azurite = new PrivateAzurite(Process.Start(start)!, directory, port);
+        var waited = Stopwatch.StartNew();
+        while (!await AcceptsAsync(port))
         {
-            await azurite.DisposeAsync();
-            throw;
+            if (azurite._process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"Azurite did not start: {await azurite._process.StandardError.ReadToEndAsync()}");
+            }
+
+            await Task.Delay(100);
         }
 
         return azurite;
@@ -137,42 +143,19 @@ internal sealed class PrivateAzurite : IAsyncDisposable
 
     public void Stop()
     {
-        foreach (var process in _processes.Where(process => !process.HasExited))
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
         }
     }
 
     public ValueTask DisposeAsync()
     {
         Stop();
-        _processes.ForEach(process => process.Dispose());
+        _process.Dispose();
         Directory.Delete(_directory, recursive: true);
         return ValueTask.CompletedTask;
-    }
-
-    private async Task StartServiceAsync(string bin, string service, int port)
-    {
-        var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { $"--{service}Host", "127.0.0.1", $"--{service}Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--location", _directory, "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        _processes.Add(process);
-        var waited = Stopwatch.StartNew();
-        while (!await AcceptsAsync(port))
-        {
-            if (process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                throw new InvalidOperationException($"Azurite's {service} service did not start: {await process.StandardError.ReadToEndAsync()}");
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     private static async Task<bool> AcceptsAsync(int port)

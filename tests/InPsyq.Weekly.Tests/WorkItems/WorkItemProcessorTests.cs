@@ -77,7 +77,7 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
 
         var stages = StageStatuses.StagesOf(request.Mode);
         await services.GetRequiredService<WorkItemStore>().PlanAsync(
-            runId, stages[0], stages[^1], [.. orgs.Select(org => new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]))],
+            runId, stages[0], stages[^1], [.. orgs.Select(org => new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]))], [],
             services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Configuration.WorkOptions>>().Value.ItemTeams, CancellationToken.None);
         return runId;
     }

@@ -24,7 +24,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     {
         var (runId, org) = await StartRunAsync(teams: 5);
 
-        var items = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Interpretation, [org], teamsPerItem: 2, CancellationToken.None);
+        var items = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Interpretation, [org], [], teamsPerItem: 2, CancellationToken.None);
 
         Assert.Equal(3, items.Count);
         Assert.Equal(new WorkProgress(3, 0, 5, 0), await _store.ProgressAsync(runId, CancellationToken.None));
@@ -36,7 +36,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     public async Task A_redelivery_takes_a_new_claim_and_the_earlier_delivery_can_neither_write_nor_finish()
     {
         var (runId, org) = await StartRunAsync(teams: 1);
-        var itemId = (await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Rollup, [org], 25, CancellationToken.None)).Single();
+        var itemId = (await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Rollup, [org], [], 25, CancellationToken.None)).Single();
 
         var first = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(itemId, Host, maxAttempts: 5, 25, CancellationToken.None));
         var second = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(itemId, Host, maxAttempts: 5, 25, CancellationToken.None));
@@ -58,7 +58,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     public async Task The_last_stage_1_item_of_an_org_creates_its_stage_2_items_once_however_many_finish_at_the_same_time()
     {
         var (runId, org) = await StartRunAsync(teams: 12);
-        var stageOne = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Attribution, [org], teamsPerItem: 1, CancellationToken.None);
+        var stageOne = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Attribution, [org], [], teamsPerItem: 1, CancellationToken.None);
         var claimed = new List<Delivery.Claimed>();
         foreach (var itemId in stageOne)
         {
@@ -81,7 +81,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     public async Task A_stage_2_item_creates_the_stage_3_item_of_its_done_teams_and_records_the_others_not_started()
     {
         var (runId, org) = await StartRunAsync(teams: 3);
-        var stageTwo = (await _store.PlanAsync(runId, PipelineStage.Attribution, PipelineStage.Interpretation, [org], 25, CancellationToken.None)).Single();
+        var stageTwo = (await _store.PlanAsync(runId, PipelineStage.Attribution, PipelineStage.Interpretation, [org], [], 25, CancellationToken.None)).Single();
         var delivery = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(stageTwo, Host, 5, 25, CancellationToken.None));
         await Fence(delivery).WriteAsync(
         [
@@ -110,7 +110,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     public async Task An_item_delivered_more_than_the_maximum_is_final_failed_and_its_teams_are_poisoned()
     {
         var (runId, org) = await StartRunAsync(teams: 2);
-        var itemId = (await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Attribution, [org], 25, CancellationToken.None)).Single();
+        var itemId = (await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Attribution, [org], [], 25, CancellationToken.None)).Single();
         await _store.ClaimAsync(itemId, Host, maxAttempts: 2, 25, CancellationToken.None);
         await _store.ClaimAsync(itemId, Host, maxAttempts: 2, 25, CancellationToken.None);
 
@@ -129,7 +129,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
     public async Task Sent_outbox_rows_are_not_sent_again_and_rows_of_final_items_are_dropped()
     {
         var (runId, org) = await StartRunAsync(teams: 2);
-        var items = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Rollup, [org], 1, CancellationToken.None);
+        var items = await _store.PlanAsync(runId, PipelineStage.Rollup, PipelineStage.Rollup, [org], [], 1, CancellationToken.None);
         var rows = (await _store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Where(row => row.RunId == runId).ToList();
 
         await _store.MarkSentAsync([rows[0].ItemId], CancellationToken.None);

@@ -7,11 +7,14 @@
 --   weekly_work_items    one row per item: pending → running (claimed) → final, with its outcome
 --   weekly_work_results  one row per (run, team, stage): what the team's stage did, written by the item's worker
 --   weekly_work_outbox   messages to send, written in the transaction that creates their items, sent after commit
--- weekly_runs gains deadline_at and heartbeat_at: Postgres clock times every instance compares with now().
+-- weekly_runs gains deadline_at and heartbeat_at (Postgres clock times every instance compares with now()) and report.
 
+-- report: the run's final report as its HTTP body, so whoever asks for it later (a poll of the status URL, the
+-- admitting process) gets what a run in one process would have answered.
 ALTER TABLE weekly_runs
     ADD COLUMN deadline_at  timestamptz NULL,
-    ADD COLUMN heartbeat_at timestamptz NULL;
+    ADD COLUMN heartbeat_at timestamptz NULL,
+    ADD COLUMN report       jsonb       NULL;
 
 CREATE TABLE weekly_work_items (
     item_id     uuid        NOT NULL,
