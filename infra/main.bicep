@@ -34,8 +34,8 @@ param postgresBackupRetentionDays int = 7
 @description('Whether Postgres backups are also kept in the paired region (fixed when the server is created).')
 param postgresGeoRedundantBackup bool = false
 
-@description('Postgres compute size.')
-param postgresSkuName string = 'Standard_B1ms'
+@description('Postgres compute size. The default is the smallest whose connections fit maximumInstanceCount × postgresPoolSize (docs/deploy.md).')
+param postgresSkuName string = 'Standard_B2s'
 
 @description('Postgres compute tier matching postgresSkuName.')
 @allowed([
@@ -73,10 +73,19 @@ param azureOpenAiEndpoint string = ''
 @description('Azure OpenAI deployment name; required with an endpoint.')
 param azureOpenAiDeployment string = ''
 
-@description('Upper bound of function app instances.')
+@description('Upper bound of function app instances. Times postgresPoolSize, it must fit the Postgres server\'s connections (checked below).')
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+@description('Npgsql connection pool size (Maximum Pool Size) of each function app instance.')
+@minValue(2)
+@maxValue(100)
+param postgresPoolSize int = 8
+
+@description('max_connections of the Postgres server when it is not the default of postgresSkuName (a changed server parameter); 0 = that default.')
+@minValue(0)
+param postgresMaxConnections int = 0
 
 @description('Memory of each function app instance in MB.')
 @allowed([
@@ -94,6 +103,35 @@ var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var lockContainerName = 'weekly-locks'
 var attributionContainerName = 'attribution'
+
+// Default max_connections of Azure Database for PostgreSQL flexible server by compute size; Azure keeps 15 of them for
+// itself. https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-limits
+var postgresDefaultMaxConnections = {
+  Standard_B1ms: 50
+  Standard_B2s: 429
+  Standard_B2ms: 859
+  Standard_B4ms: 1718
+  Standard_B8ms: 3437
+  Standard_B12ms: 5000
+  Standard_B16ms: 5000
+  Standard_B20ms: 5000
+  Standard_D2ds_v5: 859
+  Standard_D4ds_v5: 1718
+  Standard_D8ds_v5: 3437
+  Standard_D16ds_v5: 5000
+  Standard_E2ds_v5: 1718
+  Standard_E4ds_v5: 3437
+  Standard_E8ds_v5: 5000
+}
+var postgresUserConnections = (postgresMaxConnections > 0
+  ? postgresMaxConnections
+  : postgresDefaultMaxConnections[?postgresSkuName] ?? fail('The default max_connections of postgresSkuName ${postgresSkuName} is not known here: set postgresMaxConnections.')) - 15
+// Every instance may fill its pool at once: together they may use 80 % of the user connections, the rest is for
+// migrations, administrators and the standalone host.
+var postgresConnectionBudget = postgresUserConnections * 80 / 100
+var postgresPoolSizeThatFits = maximumInstanceCount * postgresPoolSize <= postgresConnectionBudget
+  ? postgresPoolSize
+  : fail('maximumInstanceCount (${maximumInstanceCount}) × postgresPoolSize (${postgresPoolSize}) exceeds 80 % of the ${postgresUserConnections} user connections of ${postgresSkuName} (${postgresConnectionBudget}): lower either, or choose a larger postgresSkuName (docs/deploy.md).')
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -202,6 +240,7 @@ module functionApp 'modules/functionapp.bicep' = {
     attributionContainerName: attributionContainerName
     postgresHost: postgres.outputs.fqdn
     postgresDatabase: postgres.outputs.databaseName
+    postgresPoolSize: postgresPoolSizeThatFits
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     internalCronSecretUri: keyVault.outputs.internalCronSecretUri
     internalAdminSecretUri: keyVault.outputs.internalAdminSecretUri

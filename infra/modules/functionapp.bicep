@@ -50,6 +50,10 @@ param postgresHost string
 @description('Name of the pipeline\'s database.')
 param postgresDatabase string
 
+@description('Npgsql connection pool size of each instance (Maximum Pool Size); main.bicep checks it against the server\'s connections.')
+@minValue(1)
+param postgresPoolSize int
+
 @description('Application Insights connection string.')
 param applicationInsightsConnectionString string
 
@@ -147,12 +151,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
+    // The queue trigger's connection (named WEEKLY_QUEUE): the work queue on the same account, with the identity.
+    WEEKLY_QUEUE__queueServiceUri: queueEndpoint
+    WEEKLY_QUEUE__credential: 'managedidentity'
+    WEEKLY_QUEUE__clientId: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     AZURE_CLIENT_ID: identityClientId
 
-    // Storage: Postgres with Entra tokens of the identity, Blob storage through its service URI.
-    POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull'
+    // Storage: Postgres with Entra tokens of the identity, Blob storage and the work queue through their service URIs.
+    POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull;Maximum Pool Size=${postgresPoolSize}'
     POSTGRES_USE_ENTRA_AUTH: 'true'
     BLOB_CONNECTION_STRING: ''
     BLOB_SERVICE_URI: blobEndpoint
@@ -186,6 +194,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     WEEKLY_WORK_POLL_SECONDS: '1'
     WEEKLY_WORK_OUTBOX_RESEND_SECONDS: '10'
     WEEKLY_RUN_HEARTBEAT_SECONDS: '30'
+    WEEKLY_RUN_STALL_SECONDS: '900'
+    WEEKLY_HTTP_WAIT_SECONDS: '25'
     HEALTH_CHECK_TIMEOUT_SECONDS: '2'
     HEALTH_ABANDONED_WINDOW_SECONDS: '604800'
 

@@ -17,6 +17,9 @@ param applicationInsightsName string
 var roles = {
   // Host storage (AzureWebJobsStorage), the deployment package, and the pipeline's lock leases and documents.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // The work queue and its poison queue: create them, send, receive, update (renew) and delete messages. It includes
+  // everything Storage Queue Data Message Processor grants, which the queue trigger needs.
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Key Vault references of the app settings.
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   // Entra-authenticated telemetry ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
@@ -42,6 +45,16 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+  }
+}
+
+resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
   }
 }
 

@@ -1,5 +1,5 @@
 // The storage account of the function app: the Functions host (AzureWebJobsStorage), the Flex Consumption
-// deployment package, and the pipeline's containers. Identity-based access only.
+// deployment package, the pipeline's containers and its work queue. Identity-based access only.
 
 @description('Name of the storage account (3-24 lowercase letters and digits, globally unique).')
 param name string
@@ -56,4 +56,6 @@ output name string = storage.name
 
 @description('Blob service endpoint (https://<account>.blob.core.windows.net/).')
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+
+@description('Queue service endpoint (https://<account>.queue.core.windows.net/): the work queue.')
 output queueEndpoint string = storage.properties.primaryEndpoints.queue

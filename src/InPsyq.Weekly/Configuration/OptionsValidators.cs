@@ -147,7 +147,7 @@ internal sealed class SecretsOptionsValidator : IValidateOptions<SecretsOptions>
     }
 }
 
-internal sealed class WorkOptionsValidator : IValidateOptions<WorkOptions>
+internal sealed class WorkOptionsValidator(IOptions<WeeklyRunOptions> runOptions) : IValidateOptions<WorkOptions>
 {
     public ValidateOptionsResult Validate(string? name, WorkOptions options)
     {
@@ -163,7 +163,13 @@ internal sealed class WorkOptionsValidator : IValidateOptions<WorkOptions>
         Settings.RequireRange(failures, "WEEKLY_WORK_ITEM_TEAMS", options.ItemTeams, 1, 500);
         Settings.RequireRange(failures, "WEEKLY_WORK_MAX_ATTEMPTS", options.MaxAttempts, 1, 100);
         Settings.RequireRange(failures, "WEEKLY_WORKERS", options.Workers, 1, 64);
-        Settings.RequirePositive(failures, "WEEKLY_WORK_VISIBILITY_SECONDS", options.VisibilitySeconds);
+        // The queue counts a visibility timeout in whole seconds, from 1 second to 7 days.
+        if (!(options.VisibilitySeconds is >= 1 and <= 604800))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"WEEKLY_WORK_VISIBILITY_SECONDS must be from 1 to 604800 seconds, what a queue message's visibility timeout allows (got {options.VisibilitySeconds})."));
+        }
+
         Settings.RequirePositive(failures, "WEEKLY_WORK_RENEW_SECONDS", options.RenewSeconds);
         if (options.RenewSeconds >= options.VisibilitySeconds)
         {
@@ -173,6 +179,21 @@ internal sealed class WorkOptionsValidator : IValidateOptions<WorkOptions>
         Settings.RequirePositive(failures, "WEEKLY_WORK_POLL_SECONDS", options.PollSeconds);
         Settings.RequirePositive(failures, "WEEKLY_WORK_OUTBOX_RESEND_SECONDS", options.OutboxResendSeconds);
         Settings.RequirePositive(failures, "WEEKLY_RUN_HEARTBEAT_SECONDS", options.HeartbeatSeconds);
+        Settings.RequirePositive(failures, "WEEKLY_RUN_STALL_SECONDS", options.StallSeconds);
+        // A live run must never look stalled: not between two heartbeats (one may be late), nor while a crashed
+        // worker's message waits out its visibility timeout before another worker takes it.
+        if (options.StallSeconds < 2 * options.HeartbeatSeconds || options.StallSeconds <= options.VisibilitySeconds)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"WEEKLY_RUN_STALL_SECONDS ({options.StallSeconds}) must be at least twice WEEKLY_RUN_HEARTBEAT_SECONDS ({options.HeartbeatSeconds}) and more than WEEKLY_WORK_VISIBILITY_SECONDS ({options.VisibilitySeconds}), so a live run never looks stalled."));
+        }
+
+        Settings.RequirePositive(failures, "WEEKLY_HTTP_WAIT_SECONDS", options.HttpWaitSeconds);
+        if (options.HttpWaitSeconds >= runOptions.Value.HttpDeadlineSeconds)
+        {
+            failures.Add("WEEKLY_HTTP_WAIT_SECONDS must be below WEEKLY_HTTP_DEADLINE_SECONDS, which bounds the whole request including the wait.");
+        }
+
         return Settings.Result(failures);
     }
 }

@@ -40,9 +40,22 @@ public sealed class WorkOptions
     [ConfigurationKeyName("WEEKLY_RUN_HEARTBEAT_SECONDS")]
     public double HeartbeatSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// A run whose last heartbeat is older than this is stalled (its workers are gone). In Azure it must exceed the
+    /// Functions host's 10-minute redelivery of a message whose instance died.
+    /// </summary>
+    [ConfigurationKeyName("WEEKLY_RUN_STALL_SECONDS")]
+    public double StallSeconds { get; set; } = 900;
+
+    /// <summary>How long <c>POST internal/run-weekly</c> waits for its run to end before it answers 202 with a status URL.</summary>
+    [ConfigurationKeyName("WEEKLY_HTTP_WAIT_SECONDS")]
+    public double HttpWaitSeconds { get; set; } = 25;
+
     public TimeSpan Visibility => TimeSpan.FromSeconds(VisibilitySeconds);
     public TimeSpan Renew => TimeSpan.FromSeconds(RenewSeconds);
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
     public TimeSpan OutboxResend => TimeSpan.FromSeconds(OutboxResendSeconds);
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
+    public TimeSpan Stall => TimeSpan.FromSeconds(StallSeconds);
+    public TimeSpan HttpWait => TimeSpan.FromSeconds(HttpWaitSeconds);
 }

@@ -38,8 +38,11 @@ public sealed record WorkMessage(
     }
 }
 
-/// <summary>How full the queue is: messages visible or not (approximate), the age of the oldest one, and poison messages.</summary>
-public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages);
+/// <summary>
+/// How full the queue is: messages visible or not (approximate), the age of the oldest visible one, and the poison
+/// messages with the age of the oldest (since it was moved there).
+/// </summary>
+public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages, TimeSpan? OldestPoisonAge);
 
 /// <summary>
 /// The work queue <c>WEEKLY_WORK_QUEUE</c> and its <c>-poison</c> queue, on the storage account of the blob containers
@@ -99,6 +102,8 @@ public sealed class WorkQueueClient
         var properties = await Queue.GetPropertiesAsync(cancellationToken);
         var oldest = (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
         var poison = await Poison.GetPropertiesAsync(cancellationToken);
-        return new WorkQueueDepth(properties.Value.ApproximateMessagesCount, _time.GetUtcNow() - oldest, poison.Value.ApproximateMessagesCount);
+        var oldestPoison = (await Poison.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
+        var now = _time.GetUtcNow();
+        return new WorkQueueDepth(properties.Value.ApproximateMessagesCount, now - oldest, poison.Value.ApproximateMessagesCount, now - oldestPoison);
     }
 }

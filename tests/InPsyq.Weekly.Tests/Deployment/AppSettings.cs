@@ -15,6 +15,10 @@ internal static class AppSettings
         "AzureWebJobsStorage__accountName",
         "AzureWebJobsStorage__credential",
         "AzureWebJobsStorage__clientId",
+        // The queue trigger's identity-based connection WEEKLY_QUEUE (the extension reads it, not the options).
+        "WEEKLY_QUEUE__queueServiceUri",
+        "WEEKLY_QUEUE__credential",
+        "WEEKLY_QUEUE__clientId",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         // DefaultAzureCredential's user-assigned identity (Blob, Postgres, Azure OpenAI).
@@ -29,6 +33,8 @@ internal static class AppSettings
     {
         "AzureWebJobsStorage",
         "FUNCTIONS_WORKER_RUNTIME",
+        // The queue trigger's connection WEEKLY_QUEUE as a connection string (Azurite's queue endpoint).
+        "WEEKLY_QUEUE",
     };
 
     /// <summary>Every <c>[ConfigurationKeyName]</c> property of the runner library's classes, by setting name.</summary>
@@ -42,9 +48,7 @@ internal static class AppSettings
     /// <summary>The properties of the function app's <c>appsettings</c> config resource in the compiled ARM JSON.</summary>
     public static IReadOnlyDictionary<string, string> InBicep(string armJson)
     {
-        var resources = new List<JsonObject>();
-        Collect(JsonNode.Parse(armJson), resources);
-        var appSettings = resources
+        var appSettings = ResourcesOf(armJson)
             .Where(resource => (string?)resource["type"] == "Microsoft.Web/sites/config"
                 && ((string?)resource["name"])?.Contains("'appsettings'", StringComparison.Ordinal) == true)
             .ToList();
@@ -55,6 +59,14 @@ internal static class AppSettings
             property => property.Key,
             property => property.Value?.GetValueKind() == JsonValueKind.String ? (string)property.Value! : property.Value?.ToJsonString() ?? "",
             StringComparer.Ordinal);
+    }
+
+    /// <summary>Every resource of the compiled ARM JSON, those of nested module deployments included.</summary>
+    public static IReadOnlyList<JsonObject> ResourcesOf(string armJson)
+    {
+        var resources = new List<JsonObject>();
+        Collect(JsonNode.Parse(armJson), resources);
+        return resources;
     }
 
     /// <summary>The <c>Values</c> of <c>local.settings.sample.json</c>.</summary>

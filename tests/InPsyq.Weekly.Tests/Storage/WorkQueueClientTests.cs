@@ -73,4 +73,21 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         Assert.Equal(1, depth.Messages);
         Assert.InRange(depth.OldestAge!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
     }
+
+    [Fact]
+    public async Task The_depth_says_how_many_poison_messages_there_are_and_how_long_the_oldest_has_been_there()
+    {
+        var empty = await _queue.DepthAsync(CancellationToken.None);
+        Assert.Equal((0, null), (empty.PoisonMessages, empty.OldestPoisonAge));
+
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
+        var received = (await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), CancellationToken.None)).Single();
+        await _queue.MoveToPoisonAsync(received, received.PopReceipt, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var depth = await _queue.DepthAsync(CancellationToken.None);
+
+        Assert.Equal((0, null, 1), (depth.Messages, depth.OldestAge, depth.PoisonMessages));
+        Assert.InRange(depth.OldestPoisonAge!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+    }
 }
