@@ -351,22 +351,39 @@ public sealed partial class WeeklyRunStore(
         return runIds;
     }
 
+    /// <summary>The runs still <c>running</c> whose last heartbeat (Postgres's clock) is older than <paramref name="stall"/>.</summary>
+    public async Task<List<Guid>> ListStalledAsync(TimeSpan stall, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select run_id from weekly_runs where status = 'running' and heartbeat_at < now() - $1 order by started_at");
+        command.Parameters.Add(new() { Value = stall });
+        var runIds = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runIds.Add(reader.GetGuid(0));
+        }
+
+        return runIds;
+    }
+
     /// <summary>
-    /// Marks the given runs <c>abandoned</c> at <paramref name="now"/>, those still <c>running</c> only (so a run that
-    /// finished meanwhile is not overwritten); returns the runs it marked.
+    /// Marks the given runs <c>abandoned</c> at <paramref name="now"/> with <paramref name="error"/>, those still
+    /// <c>running</c> only (so a run that finished meanwhile is not overwritten); returns the runs it marked.
     /// </summary>
-    public async Task<List<AbandonedRun>> MarkAbandonedAsync(IEnumerable<Guid> runIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<List<AbandonedRun>> MarkAbandonedAsync(IEnumerable<Guid> runIds, string error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             update weekly_runs
             set status = 'abandoned', finished_at = greatest($2, started_at),
                 duration_ms = floor(extract(epoch from greatest($2, started_at) - started_at) * 1000)::bigint,
-                error = 'ABANDONED: still running after its lock lapsed; the host that ran it is gone'
+                error = $3
             where run_id = any($1) and status = 'running'
             returning run_id, scope, week_start
             """);
         command.Parameters.Add(new() { Value = runIds.ToArray() });
         command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = error });
         var abandoned = new List<AbandonedRun>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -54,6 +54,7 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<WorkItemStore>();
         services.TryAddSingleton<WorkQueueClient>();
         services.TryAddSingleton<WorkOutbox>();
+        services.TryAddSingleton<RunHeartbeat>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<WorkQueueWorker>();
         services.TryAddSingleton<WorkRunFinisher>();

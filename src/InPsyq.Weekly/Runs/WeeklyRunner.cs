@@ -27,6 +27,7 @@ public sealed partial class WeeklyRunner(
     WorkItemStore workItems,
     WorkItemProcessor processor,
     WorkQueueWorker worker,
+    RunHeartbeat heartbeat,
     IEnumerable<IRunCompletionHandler> completionHandlers,
     TimeProvider time,
     HostIdentity host,
@@ -104,7 +105,11 @@ public sealed partial class WeeklyRunner(
             return RunResult.Of(failed);
         }
 
-        await worker.WorkAsync(async token => await audit.ReportAsync(execution.RunId, token) is not null, cancellationToken);
+        await using (heartbeat.Start(execution.RunId, cancellationToken))
+        {
+            await worker.WorkAsync(async token => await audit.ReportAsync(execution.RunId, token) is not null, cancellationToken);
+        }
+
         var report = (await audit.ReportAsync(execution.RunId, cancellationToken))!;
         LogFinished(report.Status.ToString(), report.DurationMs);
         RecordTelemetry(report);

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
@@ -7,6 +8,7 @@ using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
+using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,19 +19,25 @@ public sealed record ReaperFindings(
     IReadOnlyList<AbandonedRun> AbandonedRuns, IReadOnlyList<LostExecution> LostExecutions, IReadOnlyList<string> DeletedLockBlobs);
 
 /// <summary>
-/// <c>run-reaper</c>: marks <c>abandoned</c> every <c>weekly_runs</c> row still <c>running</c> that started more
-/// than lease + <c>REAPER_GRACE_SECONDS</c> ago and has no leased lock blob whose metadata names its run; marks
+/// <c>run-reaper</c>: ends every run whose heartbeat is older than <c>WEEKLY_RUN_STALL_SECONDS</c> (in this order: its
+/// fences tombstoned so no late write lands, its open items <c>not_started</c>, its leases broken, its row
+/// <c>abandoned</c>, a <c>run_abandoned</c> alert with reason <c>stalled</c>); marks <c>abandoned</c> every
+/// <c>weekly_runs</c> row still <c>running</c> that started more than lease + <c>REAPER_GRACE_SECONDS</c> ago and
+/// has no leased lock blob whose metadata names its run (it died before it took one); marks
 /// <c>failed</c> with <c>HOST_LOST</c> every job attempt still running past its timeout + grace (its runner would
 /// have recorded a timeout by then, so its host is gone); deletes lock blobs that are unleased and past their
 /// <c>expires_at</c>; raises a <c>run_abandoned</c> alert per abandoned run and retries the alert outbox.
 /// </summary>
 public sealed partial class RunReaperJob(
     WeeklyRunStore runs,
+    WorkItemStore workItems,
+    LockFences fences,
     JobExecutionLog executions,
     BlobStore blobs,
     JobRegistry registry,
     AlertService alerts,
     IOptions<LockOptions> options,
+    IOptions<WorkOptions> workOptions,
     TimeProvider time,
     ILogger<RunReaperJob> logger) : IJob
 {
@@ -52,14 +60,17 @@ public sealed partial class RunReaperJob(
             locks.Add(blob);
         }
 
+        var stalled = await EndStalledRunsAsync(now, locks, cancellationToken);
         var findings = new ReaperFindings(
-            await MarkAbandonedRunsAsync(now, locks, cancellationToken),
+            [.. stalled, .. await MarkAbandonedRunsAsync(now, locks, cancellationToken)],
             await MarkLostExecutionsAsync(now, cancellationToken),
             await DeleteExpiredLocksAsync(now, locks, cancellationToken));
         foreach (var run in findings.AbandonedRuns)
         {
-            await alerts.RaiseAsync(AlertKind.RunAbandoned, run.Scope, IsoWeek.FromMonday(run.WeekStart), run.RunId,
-                "The run was still marked running after its lock lapsed: the host that ran it is gone. Re-run the week.", cancellationToken);
+            var message = stalled.Contains(run)
+                ? $"The run stalled (reason: stalled): no instance said it was alive for {workOptions.Value.StallSeconds:0} s. Its unfinished teams were not started; re-run the week."
+                : "The run was still marked running after its lock lapsed: the host that ran it is gone. Re-run the week.";
+            await alerts.RaiseAsync(AlertKind.RunAbandoned, run.Scope, IsoWeek.FromMonday(run.WeekStart), run.RunId, message, cancellationToken);
         }
 
         // The outbox's later attempts: alerts whose inline attempt failed are retried here, with backoff.
@@ -76,6 +87,38 @@ public sealed partial class RunReaperJob(
         });
     }
 
+    private async Task<List<AbandonedRun>> EndStalledRunsAsync(DateTimeOffset now, List<BlobItem> locks, CancellationToken cancellationToken)
+    {
+        var ended = new List<AbandonedRun>();
+        foreach (var runId in await runs.ListStalledAsync(workOptions.Value.Stall, cancellationToken))
+        {
+            await fences.TombstoneAsync(runId, cancellationToken);
+            await workItems.EndStalledAsync(runId, cancellationToken);
+            foreach (var blob in locks.Where(blob => blob.Properties.LeaseState == LeaseState.Leased && LockHolder.FromMetadata(blob.Metadata)?.RunId == runId))
+            {
+                await BreakQuietlyAsync(blob.Name, cancellationToken);
+            }
+
+            ended.AddRange(await runs.MarkAbandonedAsync(
+                [runId], $"ABANDONED: stalled, no heartbeat for {workOptions.Value.StallSeconds:0} s; no instance works it any more", now, cancellationToken));
+            LogStalled(runId);
+        }
+
+        return ended;
+    }
+
+    private async Task BreakQuietlyAsync(string blobName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blobs.Locks.GetBlobClient(blobName).GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409)
+        {
+            // Gone, or free already.
+        }
+    }
+
     private async Task<List<AbandonedRun>> MarkAbandonedRunsAsync(DateTimeOffset now, List<BlobItem> locks, CancellationToken cancellationToken)
     {
         var alive = locks
@@ -85,7 +128,8 @@ public sealed partial class RunReaperJob(
             .ToHashSet();
         var stale = await runs.ListRunningStartedBeforeAsync(
             now - options.Value.Lease - TimeSpan.FromSeconds(options.Value.ReaperGraceSeconds), cancellationToken);
-        var abandoned = await runs.MarkAbandonedAsync(stale.Where(runId => !alive.Contains(runId)), now, cancellationToken);
+        var abandoned = await runs.MarkAbandonedAsync(
+            stale.Where(runId => !alive.Contains(runId)), "ABANDONED: still running after its lock lapsed; the host that ran it is gone", now, cancellationToken);
         foreach (var run in abandoned)
         {
             LogAbandoned(run.RunId);
@@ -132,6 +176,9 @@ public sealed partial class RunReaperJob(
 
         return deleted;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} stalled: fences tombstoned, open items not started, leases broken, marked abandoned")]
+    private partial void LogStalled(Guid runId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} marked abandoned: still running with no live lock")]
     private partial void LogAbandoned(Guid runId);

@@ -52,6 +52,18 @@ public sealed class LockFences(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Takes every fence <paramref name="runId"/> holds away from it (a tombstone id no run has), so that no late write
+    /// of a run declared stalled can land, whoever still works for it.
+    /// </summary>
+    public async Task TombstoneAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update weekly_lock_fences set run_id = $2, fenced_at = now() where run_id = $1");
+        command.Parameters.Add(new() { Value = runId });
+        command.Parameters.Add(new() { Value = Guid.NewGuid() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The fence of <paramref name="runId"/>'s writes for one org and week, under <paramref name="claim"/> for a work item.</summary>
     public WriteFence For(IsoWeek week, Guid orgId, Guid runId, WorkClaim? claim = null) => new(this, week, orgId, runId, claim);
 

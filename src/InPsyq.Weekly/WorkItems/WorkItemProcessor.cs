@@ -19,7 +19,7 @@ namespace InPsyq.Weekly.WorkItems;
 /// each team's result in a batch fenced by the org lock and the claim, and completes the item, which creates what
 /// follows it (their messages are sent after the commit). The delivery that completes the run's last item finishes
 /// the run. While it works it says the run is
-/// alive (<c>heartbeat_at</c>). Shutdown leaves the item running: its message comes back and a new claim takes over.
+/// alive (<see cref="RunHeartbeat"/>). Shutdown leaves the item running: its message comes back and a new claim takes over.
 /// </summary>
 public sealed partial class WorkItemProcessor(
     WorkItemStore items,
@@ -30,6 +30,7 @@ public sealed partial class WorkItemProcessor(
     WeeklyLockManager locks,
     WorkOutbox outbox,
     WorkRunFinisher finisher,
+    RunHeartbeat heartbeat,
     IOptions<WorkOptions> options,
     IOptions<LockOptions> lockOptions,
     HostIdentity host,
@@ -73,31 +74,22 @@ public sealed partial class WorkItemProcessor(
             "weekly.work_item", ActivityKind.Internal, ActivityContext.TryParse(traceparent, null, out var parent) ? parent : default);
         activity?.SetTag("run_id", run.RunId).SetTag("org_id", item.OrgId).SetTag("stage", item.Stage.ToWire()).SetTag("item_id", item.ItemId);
 
-        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var heartbeat = HeartbeatAsync(run.RunId, heartbeatStop.Token);
-        try
+        await using var alive = heartbeat.Start(run.RunId, cancellationToken);
+        var notes = await RunStageAsync(run, delivery, cancellationToken);
+        if (notes is null)
         {
-            var notes = await RunStageAsync(run, delivery, cancellationToken);
-            if (notes is null)
-            {
-                return null;
-            }
-
-            var completion = await items.CompleteAsync(item, delivery.Claim, notes, options.Value.ItemTeams, cancellationToken);
-            if (completion is null)
-            {
-                LogClaimLost(item.ItemId);
-                return null;
-            }
-
-            await ContinueAsync(run.RunId, completion, cancellationToken);
-            return completion;
+            return null;
         }
-        finally
+
+        var completion = await items.CompleteAsync(item, delivery.Claim, notes, options.Value.ItemTeams, cancellationToken);
+        if (completion is null)
         {
-            await heartbeatStop.CancelAsync();
-            await heartbeat;
+            LogClaimLost(item.ItemId);
+            return null;
         }
+
+        await ContinueAsync(run.RunId, completion, cancellationToken);
+        return completion;
     }
 
     /// <summary>Runs the item's stage and records each team's result; the notes it left, or null when the claim was lost or the host stops.</summary>
@@ -207,35 +199,6 @@ public sealed partial class WorkItemProcessor(
         }
     }
 
-    private async Task HeartbeatAsync(Guid runId, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            try
-            {
-                await runs.HeartbeatAsync(runId, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (DependencyProbe.FailedDependencyOf(e) is not null)
-            {
-                // A missed heartbeat is not the item's failure: the stall bound is many heartbeats long.
-                LogHeartbeatFailed(runId, e.GetType().Name);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.Heartbeat, time, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
     private static TimeSpan Positive(TimeSpan? span) => span is { } value ? (value > TimeSpan.Zero ? value : TimeSpan.Zero) : Timeout.InfiniteTimeSpan;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} of run {RunId} was delivered {Attempts} times without finishing; its teams failed (WORK_ITEM_POISONED)")]
@@ -250,6 +213,4 @@ public sealed partial class WorkItemProcessor(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} was taken by another delivery (or its run's lock) while this one worked it; nothing more is written")]
     private partial void LogClaimLost(Guid itemId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of run {RunId} failed ({Error}); retried at the next one")]
-    private partial void LogHeartbeatFailed(Guid runId, string error);
 }

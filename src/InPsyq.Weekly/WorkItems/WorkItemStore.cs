@@ -247,6 +247,31 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         return completion;
     }
 
+    /// <summary>
+    /// A stalled run's open items become final <c>not_started</c> (reason <c>stalled</c>), their teams' results too
+    /// where none was recorded; a delivery still working one loses its claim. Returns how many items it ended.
+    /// </summary>
+    public async Task<int> EndStalledAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockRunAsync(connection, runId, cancellationToken);
+        await using var stall = new NpgsqlCommand($"""
+            update weekly_work_items set status = 'final', outcome = 'not_started', reason = 'stalled', deferred = false, finished_at = now()
+            where run_id = $1 and status <> 'final'
+            returning {ItemColumns}
+            """, connection);
+        stall.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        var ended = await ReadItemsAsync(stall, cancellationToken);
+        foreach (var item in ended)
+        {
+            await RecordForTeamsAsync(connection, runId, item.OrgId, item.ItemId, item.TeamIds, item.Stage, "not_started", "stalled", code: null, message: null, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ended.Count;
+    }
+
     /// <summary>Every team result of a run, in (org, team, stage) order.</summary>
     public async Task<IReadOnlyList<WorkResult>> ResultsAsync(Guid runId, CancellationToken cancellationToken)
     {
