@@ -1,8 +1,6 @@
-using System.Text.Json;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
-using InPsyq.Weekly.Tests.Alerts;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,14 +9,16 @@ using Npgsql;
 namespace InPsyq.Weekly.Tests.Reliability;
 
 /// <summary>
-/// Postgres (a private cluster) stops in the middle of a FULL run: the run ends <c>failed</c>, naming postgres, and
-/// alerts; after a restart a re-run completes, and every stage's output equals that of an undisturbed run.
+/// Postgres (a private cluster) stops in the middle of a FULL run: the run pauses (deliveries fail and their
+/// messages come back), and when Postgres is back it goes on from the results it had recorded and completes, with
+/// every stage's output equal to that of an undisturbed run. (An outage longer than the stall bound ends the run
+/// as stalled instead: see the host-kill test.)
 /// </summary>
 [Collection(ReliabilityTests.Name)]
 public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
     [Fact]
-    public async Task A_run_cut_off_from_Postgres_fails_cleanly_and_a_rerun_after_restart_matches_an_undisturbed_run()
+    public async Task A_run_cut_off_from_Postgres_pauses_and_completes_when_it_is_back_with_the_output_of_an_undisturbed_run()
     {
         var week = RunnerHarness.LastWeek;
         await using var llm = await FakeOpenAIServer.StartAsync();
@@ -31,7 +31,6 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
         var expected = await PipelineOutputs.SnapshotAsync(fixture.DataSource, fixture.BlobService.GetBlobContainerClient(fixture.AttributionContainer), week.Monday);
 
         await using var postgres = await PrivatePostgres.StartAsync();
-        await using var webhook = await WebhookReceiver.StartAsync();
         var container = fixture.BlobService.GetBlobContainerClient($"{fixture.AttributionContainer}-pg");
         try
         {
@@ -40,8 +39,11 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
                 ["POSTGRES_CONNECTION_STRING"] = postgres.ConnectionString,
                 ["BLOB_ATTRIBUTION_CONTAINER"] = container.Name,
                 ["BLOB_LOCK_CONTAINER"] = $"{fixture.LockContainer}-pg",
-                ["ALERT_WEBHOOK_URL"] = webhook.Url,
-                ["ALERT_WEBHOOK_FORMAT"] = "json",
+                // A failed delivery's message comes back after 3 s; nobody declares the run stalled meanwhile.
+                ["WEEKLY_WORK_VISIBILITY_SECONDS"] = "3",
+                ["WEEKLY_WORK_RENEW_SECONDS"] = "1",
+                ["WEEKLY_RUN_HEARTBEAT_SECONDS"] = "1",
+                ["WEEKLY_RUN_STALL_SECONDS"] = "600",
             };
             var services = fixture.CreateServices(settings);
             await services.GetRequiredService<StorageInitializer>().InitializeAsync(CancellationToken.None);
@@ -55,19 +57,14 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
                 () => llm.Requests.Count >= requestsBefore + 2, "the run reached stage 3", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
 
             await postgres.StopAsync();
-            var cut = await run.WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(RunStatus.Failed, cut.Status);
-            var error = Assert.Single(cut.Errors);
-            Assert.Contains("postgres", error.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("127.0.0.1", error.Message, StringComparison.Ordinal);
-            // With Postgres gone there is no outbox: the alert is sent inline, deduplicated in memory.
-            var alert = JsonDocument.Parse(Assert.Single(webhook.Requests).Body).RootElement;
-            Assert.Equal(("run_failed", cut.RunId.ToString()), (alert.GetProperty("kind").GetString(), alert.GetProperty("run_id").GetString()));
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.False(run.IsCompleted, "the run ended while Postgres was down");
 
             await postgres.StartAgainAsync();
             NpgsqlConnection.ClearAllPools();
             llm.Default = llm.Default with { Delay = TimeSpan.Zero };
-            Assert.Equal(RunStatus.Completed, (await RunAsync(services)).Status);
+            var resumed = await run.WaitAsync(TimeSpan.FromSeconds(90));
+            Assert.Equal(RunStatus.Completed, resumed.Status);
             Assert.Empty(await PipelineOutputs.FindBrokenUnitsAsync(dataSource, container, week.Monday));
             Assert.Equal(expected, await PipelineOutputs.SnapshotAsync(dataSource, container, week.Monday));
         }
