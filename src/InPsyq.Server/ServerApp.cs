@@ -2,15 +2,16 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Server;
 
 /// <summary>
-/// The standalone host: the same routes as the Azure Functions app, under <c>/api</c>, served by Kestrel, plus an
-/// in-process scheduler for the same jobs and schedules (<see cref="JobScheduler"/>; off with
-/// <c>SCHEDULER_ENABLED=false</c>). This is its composition root.
+/// The standalone host: the same routes as the Azure Functions app, under <c>/api</c>, served by Kestrel, queue
+/// workers that help every run (<see cref="WorkQueueService"/>), and an in-process scheduler for the same jobs and
+/// schedules (<see cref="JobScheduler"/>; off with <c>SCHEDULER_ENABLED=false</c>). This is its composition root.
 /// </summary>
 public static class ServerApp
 {
@@ -39,7 +40,8 @@ public static class ServerApp
 
         builder.Services
             .AddInPsyqWeekly(builder.Configuration)
-            .AddInPsyqWeeklyHttp(builder.Configuration);
+            .AddInPsyqWeeklyHttp(builder.Configuration)
+            .AddHostedService<WorkQueueService>();
         if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
         {
             builder.Services.AddHostedService<JobScheduler>();

@@ -5,8 +5,9 @@ namespace InPsyq.Functions.Tests;
 /// <summary>One function as the Functions host indexes it: its entry in the <c>functions.metadata</c> the SDK generates.</summary>
 internal sealed record GeneratedFunction(string Name, string EntryPoint, string ScriptFile, GeneratedTrigger Trigger, IReadOnlyList<string> OutputTypes);
 
-/// <summary>A function's trigger binding: its type and, by type, its schedule or its route, methods and auth level.</summary>
-internal sealed record GeneratedTrigger(string Type, string? Schedule, string? Route, IReadOnlyList<string> Methods, string? AuthLevel);
+/// <summary>A function's trigger binding: its type and, by type, its schedule, its route, methods and auth level, or its queue and connection.</summary>
+internal sealed record GeneratedTrigger(
+    string Type, string? Schedule, string? Route, IReadOnlyList<string> Methods, string? AuthLevel, string? QueueName = null, string? Connection = null);
 
 /// <summary>
 /// The <c>functions.metadata</c> the Functions SDK writes when <c>src/InPsyq.Functions</c> builds; it is copied next
@@ -39,7 +40,9 @@ internal static class GeneratedMetadata
                     Text(trigger, "schedule"),
                     Text(trigger, "route"),
                     trigger.TryGetProperty("methods", out var methods) ? [.. methods.EnumerateArray().Select(method => method.GetString()!)] : [],
-                    Text(trigger, "authLevel")),
+                    Text(trigger, "authLevel"),
+                    Text(trigger, "queueName"),
+                    Text(trigger, "connection")),
                 [.. bindings.Where(binding => Text(binding, "direction") == "Out").Select(binding => Text(binding, "type")!)]);
         })];
     }

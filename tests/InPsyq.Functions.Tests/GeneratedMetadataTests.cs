@@ -28,13 +28,22 @@ public sealed partial class GeneratedMetadataTests
     }
 
     [Fact]
-    public void Every_function_is_a_timer_or_an_anonymous_http_function_that_returns_its_response()
+    public void The_work_items_are_one_queue_function_on_the_work_queue_setting_and_its_identity_connection()
+    {
+        var queue = Assert.Single(s_functions, function => function.Trigger.Type == "queueTrigger");
+
+        Assert.Equal(("WorkItem", "%WEEKLY_WORK_QUEUE%", "WEEKLY_QUEUE"), (queue.Name, queue.Trigger.QueueName, queue.Trigger.Connection));
+        Assert.Empty(queue.OutputTypes);
+    }
+
+    [Fact]
+    public void Every_function_is_a_timer_an_anonymous_http_function_that_returns_its_response_or_the_queue_function()
     {
         Assert.All(s_functions, function =>
         {
             switch (function.Trigger.Type)
             {
-                case "timerTrigger":
+                case "timerTrigger" or "queueTrigger":
                     Assert.Empty(function.OutputTypes);
                     break;
                 case "httpTrigger":

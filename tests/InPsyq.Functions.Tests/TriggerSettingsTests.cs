@@ -15,14 +15,14 @@ public sealed partial class TriggerSettingsTests
     {
         using var host = FunctionsAppHost.Build();
         var bound = GeneratedMetadata.Functions
-            .SelectMany(function => SettingReference().Matches(function.Trigger.Schedule + function.Trigger.Route).Select(match => (function.Name, match.Groups[1].Value)))
+            .SelectMany(function => SettingReference().Matches(function.Trigger.Schedule + function.Trigger.Route + function.Trigger.QueueName).Select(match => (function.Name, match.Groups[1].Value)))
             .Order();
 
         var settings = host.Services.GetRequiredService<IOptions<TriggerSettings>>().Value.Settings;
 
         Assert.NotEmpty(bound);
         Assert.Equal(bound, settings.Select(setting => (setting.Function, setting.Name)).Order());
-        Assert.All(settings, setting => Assert.True(setting.IsSchedule, $"{setting.Name} of {setting.Function} is a timer schedule."));
+        Assert.All(settings, setting => Assert.Equal(setting.Function != "WorkItem", setting.IsSchedule));
     }
 
     [Fact]

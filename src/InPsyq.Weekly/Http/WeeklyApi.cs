@@ -18,6 +18,7 @@ namespace InPsyq.Weekly.Http;
 public sealed partial class WeeklyApi
 {
     public const string RunWeeklyRoute = "internal/run-weekly";
+    public const string RunWeeklyStatusRoute = RunWeeklyRoute + "/{runId}";
     public const string LiveRoute = "health/live";
     public const string WeeklyHealthRoute = "internal/health/weekly";
     public const string WeeklyRunsDiagRoute = "internal/diag/weekly-runs";
@@ -50,6 +51,8 @@ public sealed partial class WeeklyApi
     [
         ApiRoute.To<RunWeeklyEndpoint>("RunWeekly", RunWeeklyRoute, HttpMethods.Post, SecretKind.Cron,
             (endpoint, call) => endpoint.HandleAsync(call.Request, call.CancellationToken)),
+        ApiRoute.To<RunWeeklyEndpoint>("RunWeeklyStatus", RunWeeklyStatusRoute, HttpMethods.Get, SecretKind.Cron,
+            (endpoint, call) => endpoint.StatusAsync(call.RouteValue("runId"), call.CancellationToken)),
         ApiRoute.To("Live", LiveRoute, HttpMethods.Get, secret: null, _ => LiveEndpoint.Handle()),
         ApiRoute.To<WeeklyHealthEndpoint>("WeeklyHealth", WeeklyHealthRoute, HttpMethods.Get, SecretKind.Admin,
             (endpoint, call) => endpoint.HandleAsync(call.CancellationToken)),

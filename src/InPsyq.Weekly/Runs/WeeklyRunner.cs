@@ -37,8 +37,14 @@ public sealed partial class WeeklyRunner(
     ILogger<WeeklyRunner> logger)
 {
     private static readonly TimeSpan s_dependencyRetryAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_reportPoll = TimeSpan.FromMilliseconds(200);
 
-    public async Task<RunResult> RunAsync(RunRequest request, RunTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Admits <paramref name="request"/> and, by default, works the queue with the other instances until the run is
+    /// final and answers its report. With <paramref name="waitAtMost"/>, this process only waits that long for the
+    /// report (zero: not at all) and answers <see cref="RunResult.Running"/> when the run goes on.
+    /// </summary>
+    public async Task<RunResult> RunAsync(RunRequest request, RunTrigger trigger, CancellationToken cancellationToken, TimeSpan? waitAtMost = null)
     {
         var refusal = await AdmitAsync(request, cancellationToken);
         if (refusal is not null)
@@ -59,7 +65,7 @@ public sealed partial class WeeklyRunner(
         activity?.SetTag("run_id", runId).SetTag("week_start", request.Week.ToString()).SetTag("scope", request.Scope)
             .SetTag("mode", request.Mode.ToWire()).SetTag("trigger", trigger.ToWire()).SetTag("dry_run", request.DryRun);
         using var execution = executions.Create(runId, request, trigger);
-        return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, cancellationToken);
+        return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, cancellationToken);
     }
 
     /// <summary>
@@ -68,7 +74,7 @@ public sealed partial class WeeklyRunner(
     /// fences, and the first stage's work items, whose messages go to the queue. This process then works the queue
     /// (other instances help) until the run is final, and answers its final report.
     /// </summary>
-    private async Task<RunResult> ExecuteAsync(RunExecution execution, CancellationToken cancellationToken)
+    private async Task<RunResult> ExecuteAsync(RunExecution execution, TimeSpan? waitAtMost, CancellationToken cancellationToken)
     {
         var request = execution.Request;
         var startedAt = time.GetUtcNow();
@@ -105,15 +111,48 @@ public sealed partial class WeeklyRunner(
             return RunResult.Of(failed);
         }
 
+        RunReport? report;
         await using (heartbeat.Start(execution.RunId, cancellationToken))
         {
-            await worker.WorkAsync(async token => await audit.ReportAsync(execution.RunId, token) is not null, cancellationToken);
+            report = waitAtMost is { } wait
+                ? await WaitForReportAsync(execution.RunId, wait, cancellationToken)
+                : await WorkUntilFinalAsync(execution.RunId, cancellationToken);
         }
 
-        var report = (await audit.ReportAsync(execution.RunId, cancellationToken))!;
+        if (report is null)
+        {
+            return RunResult.Running(execution.RunId);
+        }
+
         LogFinished(report.Status.ToString(), report.DurationMs);
         RecordTelemetry(report);
         return RunResult.Of(report);
+    }
+
+    private async Task<RunReport> WorkUntilFinalAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await worker.WorkAsync(async token => await audit.ReportAsync(runId, token) is not null, cancellationToken);
+        return (await audit.ReportAsync(runId, cancellationToken))!;
+    }
+
+    /// <summary>The run's report once it is final, or null when it is not within <paramref name="wait"/> (the other instances work it).</summary>
+    private async Task<RunReport?> WaitForReportAsync(Guid runId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + wait;
+        while (true)
+        {
+            if (await audit.ReportAsync(runId, cancellationToken) is { } report)
+            {
+                return report;
+            }
+
+            if (time.GetUtcNow() >= until)
+            {
+                return null;
+            }
+
+            await Task.Delay(s_reportPoll, time, cancellationToken);
+        }
     }
 
     /// <summary>A run that ended before any item (locked, or failed while admitted): its audit row, telemetry and completion handlers.</summary>

@@ -29,6 +29,7 @@ public sealed partial class WorkItemProcessor(
     TeamStageRunner stageRunner,
     WeeklyLockManager locks,
     WorkOutbox outbox,
+    WorkQueueClient queue,
     WorkRunFinisher finisher,
     RunHeartbeat heartbeat,
     IOptions<WorkOptions> options,
@@ -37,6 +38,22 @@ public sealed partial class WorkItemProcessor(
     TimeProvider time,
     ILogger<WorkItemProcessor> logger)
 {
+    /// <summary>
+    /// Works one delivery from a host that manages the message itself (the Functions queue trigger): a text that names
+    /// no item goes to the poison queue and the delivery ends.
+    /// </summary>
+    public async Task<ItemCompletion?> ProcessMessageAsync(string text, CancellationToken cancellationToken)
+    {
+        if (WorkMessage.FromJson(text) is { } message)
+        {
+            return await ProcessAsync(message.ItemId, message.Traceparent, cancellationToken);
+        }
+
+        LogUnreadable();
+        await queue.Poison.SendMessageAsync(text, cancellationToken);
+        return null;
+    }
+
     /// <summary>
     /// Works the delivery of <paramref name="itemId"/>, in the trace of the run that created it (<paramref name="traceparent"/>);
     /// returns what completing the item led to, or null when it did not complete here.
@@ -206,6 +223,9 @@ public sealed partial class WorkItemProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Org {OrgId}, held by another run at admission, retried: {Taken}")]
     private partial void LogDeferredRetried(Guid orgId, bool taken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A queue message names no work item; it was copied to the poison queue")]
+    private partial void LogUnreadable();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Work item {ItemId} is final already; the delivery does nothing")]
     private partial void LogStale(Guid itemId);
