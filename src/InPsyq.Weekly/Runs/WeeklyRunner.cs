@@ -64,7 +64,7 @@ public sealed partial class WeeklyRunner(
         using var activity = WeeklyTelemetry.Source.StartActivity("weekly.run");
         activity?.SetTag("run_id", runId).SetTag("week_start", request.Week.ToString()).SetTag("scope", request.Scope)
             .SetTag("mode", request.Mode.ToWire()).SetTag("trigger", trigger.ToWire()).SetTag("dry_run", request.DryRun);
-        using var execution = executions.Create(runId, request, trigger);
+        var execution = executions.Create(runId, request, trigger);
         return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, cancellationToken);
     }
 
