@@ -32,7 +32,7 @@ internal static class LockText
     public static string Describe(LockRelease release) => release switch
     {
         { Record: { } record } => string.Create(CultureInfo.InvariantCulture,
-            $"released the lease of run {record.HolderRunId}{(record.Forced ? ", forced within its TTL," : string.Empty)} by {record.ReleasedBy} at {record.ReleasedAt:O} (a live holder loses the lock at its next renewal)"),
+            $"released the lease of run {record.HolderRunId}{(record.Forced ? ", forced within its TTL," : string.Empty)} by {record.ReleasedBy} at {record.ReleasedAt:O} (a run that takes the lock now fences a live holder out)"),
         { Outcome: LockReleaseOutcome.AlreadyFree } => "already free",
         { Outcome: LockReleaseOutcome.NotFound } => "no such lock",
         { Outcome: LockReleaseOutcome.RunMismatch } => "refused: held (or last held) by another run than --run-id",

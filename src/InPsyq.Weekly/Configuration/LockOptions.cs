@@ -2,17 +2,14 @@ using Microsoft.Extensions.Configuration;
 
 namespace InPsyq.Weekly.Configuration;
 
-/// <summary>The weekly lock: a blob lease renewed while its holder lives, bounded by a hard TTL.</summary>
+/// <summary>The weekly lock: a run's infinite blob lease, with its holder's (informational) expiry and the reaper's grace.</summary>
 public sealed class LockOptions
 {
     [ConfigurationKeyName("WEEKLY_LOCK_TTL_SECONDS")]
-    public double TtlSeconds { get; set; } = 600;
+    public double TtlSeconds { get; set; } = 28800;
 
     [ConfigurationKeyName("WEEKLY_LOCK_LEASE_SECONDS")]
     public int LeaseSeconds { get; set; } = 60;
-
-    [ConfigurationKeyName("WEEKLY_LOCK_RENEW_SECONDS")]
-    public double RenewSeconds { get; set; } = 20;
 
     [ConfigurationKeyName("BLOB_LOCK_CONTAINER")]
     public string Container { get; set; } = "weekly-locks";
@@ -22,5 +19,4 @@ public sealed class LockOptions
 
     public TimeSpan Ttl => TimeSpan.FromSeconds(TtlSeconds);
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
-    public TimeSpan RenewInterval => TimeSpan.FromSeconds(RenewSeconds);
 }

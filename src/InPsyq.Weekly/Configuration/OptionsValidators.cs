@@ -38,14 +38,7 @@ internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions
         // Blob leases are 15-60 seconds (or infinite, which a TTL lock must never use).
         Settings.RequireRange(failures, "WEEKLY_LOCK_LEASE_SECONDS", options.LeaseSeconds, 15, 60);
         Settings.RequirePositive(failures, "WEEKLY_LOCK_TTL_SECONDS", options.TtlSeconds);
-        Settings.RequirePositive(failures, "WEEKLY_LOCK_RENEW_SECONDS", options.RenewSeconds);
         Settings.RequirePositive(failures, "REAPER_GRACE_SECONDS", options.ReaperGraceSeconds);
-        if (options.RenewSeconds > options.LeaseSeconds / 3.0)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture,
-                $"WEEKLY_LOCK_RENEW_SECONDS ({options.RenewSeconds}) must be at most a third of WEEKLY_LOCK_LEASE_SECONDS ({options.LeaseSeconds}), so one failed renewal still leaves time to notice."));
-        }
-
         var run = runOptions.Value;
         if (run.RunDeadlineSeconds >= options.TtlSeconds || run.HttpDeadlineSeconds >= options.TtlSeconds)
         {

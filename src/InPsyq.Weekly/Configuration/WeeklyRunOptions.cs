@@ -18,7 +18,7 @@ public sealed class WeeklyRunOptions
     public double HttpDeadlineSeconds { get; set; } = 200;
 
     [ConfigurationKeyName("WEEKLY_RUN_DEADLINE_SECONDS")]
-    public double RunDeadlineSeconds { get; set; } = 540;
+    public double RunDeadlineSeconds { get; set; } = 21600;
 
     /// <summary>Time after the end of the target week by which a counting run must exist (default Monday 08:00 UTC).</summary>
     [ConfigurationKeyName("WEEKLY_DEADLINE")]

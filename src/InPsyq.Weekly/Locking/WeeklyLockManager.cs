@@ -2,11 +2,9 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Locking;
 
@@ -14,9 +12,9 @@ namespace InPsyq.Weekly.Locking;
 /// The outcome of trying to take a lock: either the lock, or who holds it; a refused attempt whose
 /// <see cref="Holder"/> is null met a holder that is not yet known (see <see cref="LockState"/>).
 /// </summary>
-public sealed record LockAttempt(HeldLock? Lock, LockHolder? Holder)
+public sealed record LockAttempt(bool Acquired, LockHolder? Holder)
 {
-    public bool Acquired => Lock is not null;
+    public static LockAttempt Taken { get; } = new(true, null);
 }
 
 /// <summary>
@@ -29,14 +27,12 @@ public sealed record LockState(bool Held, LockHolder? Holder)
 }
 
 /// <summary>
-/// The <c>weekly_locks</c> of the seeds, on blob leases. A lease lives 15-60 s, so a lock that must last a run is a
-/// short lease renewed by its holder, bounded by a hard TTL that is written into the blob and never extended.
-/// A crashed holder stops renewing and the lock frees itself within one lease period.
-/// The lease id is the holder's run id, so a lease can be tied to the run its metadata names.
+/// The <c>weekly_locks</c> of the seeds, on blob leases: a run holds each of its locks as an infinite lease whose
+/// lease id is its run id, so any instance can release it when the run ends and the reaper can break it when the
+/// run stalls (its liveness is its heartbeat, not the lease). The holder is written into the blob's metadata.
 /// </summary>
 public sealed partial class WeeklyLockManager(
     BlobStore blobs,
-    IOptions<LockOptions> options,
     TimeProvider time,
     ILogger<WeeklyLockManager> logger)
 {
@@ -44,23 +40,15 @@ public sealed partial class WeeklyLockManager(
     private static readonly TimeSpan s_holderWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_holderPoll = TimeSpan.FromMilliseconds(100);
 
-    private readonly LockOptions _options = options.Value;
-
+    /// <summary>
+    /// Takes the lock for a run: an infinite lease with the run id as lease id, so any instance can release it when
+    /// the run ends, and the reaper breaks it when the run stalls; nobody renews it. Refused, the attempt names the
+    /// holder (null when it is not yet known).
+    /// </summary>
     public async Task<LockAttempt> TryAcquireAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
     {
-        var (lease, current) = await TryTakeAsync(key, holder, _options.Lease, cancellationToken);
-        return lease is null ? new LockAttempt(null, current) : new LockAttempt(new HeldLock(key, holder, lease, _options, time, logger), null);
-    }
-
-    /// <summary>
-    /// Takes the lock for a run worked as items: an infinite lease with the run id as lease id, so any instance can
-    /// release it when the run ends, and the reaper breaks it when the run stalls; nobody renews it. Returns the
-    /// holder when another run holds it (null when that holder is not yet known), or null when taken.
-    /// </summary>
-    public async Task<LockState?> TryTakeForRunAsync(LockKey key, LockHolder holder, CancellationToken cancellationToken)
-    {
         var (lease, current) = await TryTakeAsync(key, holder, BlobLeaseClient.InfiniteLeaseDuration, cancellationToken);
-        return lease is null ? new LockState(true, current) : null;
+        return lease is null ? new LockAttempt(false, current) : LockAttempt.Taken;
     }
 
     private async Task<(BlobLeaseClient? Lease, LockHolder? Current)> TryTakeAsync(

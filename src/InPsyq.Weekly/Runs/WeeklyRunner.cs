@@ -92,7 +92,7 @@ public sealed partial class WeeklyRunner(
         var firstLock = request.IsWholeWeek ? LockKey.WholeWeek(request.Week) : LockKey.ForOrg(request.Week, request.OrgId!.Value);
         try
         {
-            if (await locks.TryTakeForRunAsync(firstLock, holder, cancellationToken) is { } held)
+            if (await locks.TryAcquireAsync(firstLock, holder, cancellationToken) is { Acquired: false } held)
             {
                 await EndBeforeWorkAsync(request, execution.LockedReport(), null);
                 LogLocked(firstLock.BlobName, held.Holder?.RunId);
@@ -178,7 +178,7 @@ public sealed partial class WeeklyRunner(
         foreach (var org in await tenants.LoadScopeAsync(request.OrgId, request.TeamId, cancellationToken))
         {
             var plannedOrg = new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]);
-            if (request.IsWholeWeek && await locks.TryTakeForRunAsync(LockKey.ForOrg(request.Week, org.OrgId), holder, cancellationToken) is not null)
+            if (request.IsWholeWeek && !(await locks.TryAcquireAsync(LockKey.ForOrg(request.Week, org.OrgId), holder, cancellationToken)).Acquired)
             {
                 deferred.Add(plannedOrg);
                 continue;

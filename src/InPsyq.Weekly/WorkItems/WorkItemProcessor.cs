@@ -200,7 +200,7 @@ public sealed partial class WorkItemProcessor(
             var run = (await runs.FindWorkAsync(runId, cancellationToken))!;
             var holder = new LockHolder(
                 runId, run.Trigger.ToWire(), run.Request.Mode.ToWire(), run.Request.Scope, run.StartedAt, run.StartedAt + lockOptions.Value.Ttl, host.Name);
-            var taken = await locks.TryTakeForRunAsync(LockKey.ForOrg(run.Request.Week, placeholder.OrgId), holder, cancellationToken) is null;
+            var taken = (await locks.TryAcquireAsync(LockKey.ForOrg(run.Request.Week, placeholder.OrgId), holder, cancellationToken)).Acquired;
             if (taken)
             {
                 await fences.TakeAsync(run.Request.Week, placeholder.OrgId, runId, cancellationToken);

@@ -79,9 +79,8 @@ public sealed class RunAlertTests(RunAlertTests.Fixture fixture) : IClassFixture
         var (lockedOrg, _) = await tenants.AddOrgAsync(1);
         var now = DateTimeOffset.UtcNow;
         var holder = new LockHolder(Guid.NewGuid(), "cli", "FULL", $"org:{lockedOrg}", now, now.AddMinutes(10), "other-host/1");
-        var held = await harness.Services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(LockKey.ForOrg(week, lockedOrg), holder, CancellationToken.None);
         RunReport lockedOut;
-        await using (held.Lock)
+        await using (await harness.Services.GetRequiredService<WeeklyLockManager>().HoldAsync(LockKey.ForOrg(week, lockedOrg), holder))
         {
             lockedOut = (await harness.RunAsync(RunnerHarness.Request(RunMode.Full, week: week))).Report!;
         }

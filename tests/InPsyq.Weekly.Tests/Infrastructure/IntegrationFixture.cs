@@ -44,7 +44,6 @@ public class IntegrationFixture : IAsyncLifetime
         ["INTERNAL_CRON_SECRET"] = TestEnvironment.CronSecret,
         ["INTERNAL_ADMIN_SECRET"] = TestEnvironment.AdminSecret,
         ["WEEKLY_LOCK_LEASE_SECONDS"] = "15",
-        ["WEEKLY_LOCK_RENEW_SECONDS"] = "1",
         ["WEEKLY_LOCK_TTL_SECONDS"] = "40",
         ["WEEKLY_HTTP_DEADLINE_SECONDS"] = "30",
         ["WEEKLY_RUN_DEADLINE_SECONDS"] = "30",

@@ -17,7 +17,7 @@ public sealed class WeeklyRunJobTests(IntegrationFixture fixture) : IClassFixtur
         var week = services.GetRequiredService<ScheduledWeeklyRun>().CurrentTargetWeek()!.Value;
         var now = DateTimeOffset.UtcNow;
         var other = new LockHolder(Guid.NewGuid(), "http", "FULL", "all", now, now.AddMinutes(10), "other-host/1");
-        await using var held = (await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(LockKey.WholeWeek(week), other, CancellationToken.None)).Lock!;
+        await using var held = await services.GetRequiredService<WeeklyLockManager>().HoldAsync(LockKey.WholeWeek(week), other);
 
         var outcome = await services.GetRequiredService<WeeklyRunJob>().RunAsync(
             new JobContext(WeeklyRunJob.Id, Guid.NewGuid(), 1, JobTrigger.Schedule), CancellationToken.None);

@@ -22,7 +22,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         var services = fixture.CreateServices();
         var org = Guid.NewGuid();
         var live = Holder(DateTimeOffset.UtcNow.AddMinutes(5));
-        await using var held = (await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(LockKey.ForOrg(s_week, org), live, CancellationToken.None)).Lock!;
+        await using var held = await services.GetRequiredService<WeeklyLockManager>().HoldAsync(LockKey.ForOrg(s_week, org), live);
         await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(LockKey.WholeWeek(s_week.AddWeeks(-1)), Holder(DateTimeOffset.UtcNow), CancellationToken.None);
 
         var entries = await services.GetRequiredService<LockAdministration>().ListAsync(s_week, CancellationToken.None);
@@ -39,7 +39,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         var holder = Holder(DateTimeOffset.UtcNow.AddMinutes(5));
         var locks = services.GetRequiredService<WeeklyLockManager>();
         var admin = services.GetRequiredService<LockAdministration>();
-        await using var held = (await locks.TryAcquireAsync(key, holder, CancellationToken.None)).Lock!;
+        await using var held = await locks.HoldAsync(key, holder);
 
         Assert.Equal(LockReleaseOutcome.RunMismatch, (await admin.ReleaseAsync(key, Guid.NewGuid(), force: true, CancellationToken.None)).Outcome);
         Assert.Equal(LockReleaseOutcome.NotExpired, (await admin.ReleaseAsync(key, holder.RunId, force: false, CancellationToken.None)).Outcome);
@@ -57,7 +57,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         var key = LockKey.WholeWeek(s_week.AddWeeks(-2));
         var holder = Holder(DateTimeOffset.UtcNow.AddSeconds(-1));
         var admin = services.GetRequiredService<LockAdministration>();
-        await using var held = (await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(key, holder, CancellationToken.None)).Lock!;
+        await using var held = await services.GetRequiredService<WeeklyLockManager>().HoldAsync(key, holder);
 
         Assert.True((await admin.ListAsync(s_week.AddWeeks(-2), CancellationToken.None)).Single().PastExpiry);
         var release = await admin.ReleaseAsync(key, holder.RunId, force: false, CancellationToken.None);
@@ -72,7 +72,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         var services = fixture.CreateServices(logs: logs);
         var key = LockKey.ForOrg(s_week.AddWeeks(-3), Guid.NewGuid());
         var holder = Holder(DateTimeOffset.UtcNow.AddMinutes(5));
-        await using var held = (await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(key, holder, CancellationToken.None)).Lock!;
+        await using var held = await services.GetRequiredService<WeeklyLockManager>().HoldAsync(key, holder);
         var before = DateTimeOffset.UtcNow;
 
         var release = await services.GetRequiredService<LockAdministration>().ReleaseAsync(key, holder.RunId, force: true, CancellationToken.None);
@@ -87,10 +87,10 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
             $"Lock {key.BlobName} of week {key.Week} released from run {holder.RunId} (forced within its TTL: True) by {operatorName} at {record.ReleasedAt:O}",
             logged.Message);
         Assert.Equal(
-            $"released the lease of run {holder.RunId}, forced within its TTL, by {operatorName} at {record.ReleasedAt:O} (a live holder loses the lock at its next renewal)",
+            $"released the lease of run {holder.RunId}, forced within its TTL, by {operatorName} at {record.ReleasedAt:O} (a run that takes the lock now fences a live holder out)",
             LockText.Describe(release));
-        // Released, not just unleased: the holder's next renewal (every second in tests) fails and it stops writing.
-        await Eventually.UntilAsync(() => held.IsLost, "the holder lost its lock", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        // Released: another run can take the lock now, and its fence then keeps the holder from writing.
+        Assert.True((await services.GetRequiredService<WeeklyLockManager>().TryAcquireAsync(key, Holder(DateTimeOffset.UtcNow.AddMinutes(5)), CancellationToken.None)).Acquired);
     }
 
     [Theory]
@@ -106,7 +106,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         var admin = services.GetRequiredService<LockAdministration>();
         var key = LockKey.ForOrg(s_week.AddWeeks(-5), Guid.NewGuid());
         var first = Holder(DateTimeOffset.UtcNow.AddMinutes(5));
-        var held = (await locks.TryAcquireAsync(key, first, CancellationToken.None)).Lock!;
+        var held = await locks.HoldAsync(key, first);
         var reading = (await admin.ReadAsync(key, CancellationToken.None))!;
         var blob = fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(key.BlobName);
         var second = Holder(DateTimeOffset.UtcNow.AddMinutes(5));
@@ -132,7 +132,7 @@ public sealed class LockAdministrationTests(IntegrationFixture fixture) : IClass
         {
             case "taken over by a new holder":
                 await firstLease.BreakAsync(TimeSpan.Zero);
-                return (await locks.TryAcquireAsync(key, second, CancellationToken.None)).Lock!;
+                return await locks.HoldAsync(key, second);
             case "taken over by a new holder that has not written its name yet":
                 await firstLease.BreakAsync(TimeSpan.Zero);
                 await blob.GetBlobLeaseClient(second.RunId.ToString()).AcquireAsync(TimeSpan.FromSeconds(15));

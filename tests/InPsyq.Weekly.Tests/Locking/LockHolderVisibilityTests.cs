@@ -26,10 +26,12 @@ public sealed class LockHolderVisibilityTests(IntegrationFixture fixture) : ICla
         var key = LockKey.ForOrg(s_week, Guid.NewGuid());
         for (var round = 0; round < 5; round++)
         {
-            var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => locks.TryAcquireAsync(key, Holder(), CancellationToken.None))));
+            var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Holder()).Select(holder =>
+                Task.Run(async () => (Holder: holder, Attempt: await locks.TryAcquireAsync(key, holder, CancellationToken.None)))));
 
-            await using var winner = Assert.Single(attempts, attempt => attempt.Acquired).Lock!;
-            Assert.All(attempts.Where(attempt => !attempt.Acquired), refused => Assert.Equal(winner.Holder.RunId, refused.Holder?.RunId));
+            var winner = Assert.Single(attempts, attempt => attempt.Attempt.Acquired).Holder;
+            Assert.All(attempts.Where(attempt => !attempt.Attempt.Acquired), refused => Assert.Equal(winner.RunId, refused.Attempt.Holder?.RunId));
+            await locks.ReleaseAsync(key, winner.RunId, CancellationToken.None);
         }
     }
 

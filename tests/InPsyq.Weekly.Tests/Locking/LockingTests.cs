@@ -62,8 +62,8 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
     {
         var now = DateTimeOffset.UtcNow;
         var other = new LockHolder(Guid.NewGuid(), "http", "FULL", "all", now, now.AddMinutes(1), "other-host/1");
-        await using var held = (await server.Services.GetRequiredService<WeeklyLockManager>()
-            .TryAcquireAsync(LockKey.WholeWeek(otherWeek), other, CancellationToken.None)).Lock!;
+        await using var held = await server.Services.GetRequiredService<WeeklyLockManager>()
+            .HoldAsync(LockKey.WholeWeek(otherWeek), other);
         await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
         {
             using var response = await TriggerAsync(server, otherWeek);
@@ -187,13 +187,14 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         var attempt = await locks.TryAcquireAsync(key, holder, CancellationToken.None);
         var second = await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None);
         var properties = (await fixture.BlobService.GetBlobContainerClient(fixture.LockContainer).GetBlobClient(key.BlobName).GetPropertiesAsync()).Value;
-        await attempt.Lock!.ReleaseAsync();
+        await locks.ReleaseAsync(key, holder.RunId, CancellationToken.None);
 
+        Assert.True(attempt.Acquired);
         Assert.False(second.Acquired);
         Assert.Equal(holder.RunId, second.Holder!.RunId);
         Assert.Equal(holder.ExpiresAt.ToUnixTimeMilliseconds(), second.Holder.ExpiresAt.ToUnixTimeMilliseconds());
         Assert.Equal(["acquired_at", "expires_at", "host", "mode", "run_id", "scope", "trigger"], properties.Metadata.Keys.Order());
-        Assert.Equal(Azure.Storage.Blobs.Models.LeaseDurationType.Fixed, properties.LeaseDuration);
+        Assert.Equal(Azure.Storage.Blobs.Models.LeaseDurationType.Infinite, properties.LeaseDuration);
         Assert.Equal(LockState.Free, await locks.InspectAsync(key, CancellationToken.None));
         Assert.True((await locks.TryAcquireAsync(key, holder with { RunId = Guid.NewGuid() }, CancellationToken.None)).Acquired);
     }

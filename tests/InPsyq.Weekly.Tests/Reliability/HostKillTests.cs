@@ -8,16 +8,15 @@ using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
-using InPsyq.Weekly.Tests.Locking;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace InPsyq.Weekly.Tests.Reliability;
 
 /// <summary>
-/// A host SIGKILLed in the middle of a FULL run: its lock frees itself, it leaves no partial unit, the reaper marks it
-/// abandoned, and a re-run completes.
+/// A host SIGKILLed in the middle of a FULL run: nobody speaks for its run any more, so the reaper ends it within the
+/// stall bound (its locks freed), it leaves no partial unit, and a re-run completes reusing its units.
 /// </summary>
-[Collection(LeaseExpiryTestGroup.Name)]
+[Collection(ReliabilityTests.Name)]
 public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
     [Fact]

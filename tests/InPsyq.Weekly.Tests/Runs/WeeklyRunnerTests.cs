@@ -203,7 +203,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
         var locks = harness.Services.GetRequiredService<WeeklyLockManager>();
         var holder = Holder();
-        await using var held = (await locks.TryAcquireAsync(LockKey.ForOrg(RunnerHarness.LastWeek, org), holder, CancellationToken.None)).Lock!;
+        await using var held = await locks.HoldAsync(LockKey.ForOrg(RunnerHarness.LastWeek, org), holder);
 
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.Full, org, dryRun: true))).Report!;
 
@@ -219,7 +219,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var (org, _) = await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
         var holder = Holder();
         var locks = harness.Services.GetRequiredService<WeeklyLockManager>();
-        await using var held = (await locks.TryAcquireAsync(LockKey.ForOrg(RunnerHarness.LastWeek, org), holder, CancellationToken.None)).Lock!;
+        await using var held = await locks.HoldAsync(LockKey.ForOrg(RunnerHarness.LastWeek, org), holder);
 
         var result = await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, org));
 
@@ -242,7 +242,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var (busyOrg, _) = await tenants.AddOrgAsync(1);
         var (freeOrg, _) = await tenants.AddOrgAsync(1);
         var locks = harness.Services.GetRequiredService<WeeklyLockManager>();
-        await using var held = (await locks.TryAcquireAsync(LockKey.ForOrg(week, busyOrg), Holder(), CancellationToken.None)).Lock!;
+        await using var held = await locks.HoldAsync(LockKey.ForOrg(week, busyOrg), Holder());
 
         var report = (await harness.RunAsync(RunnerHarness.Request(RunMode.PipelineOnly, week: week))).Report!;
 
@@ -261,7 +261,7 @@ public sealed class WeeklyRunnerTests(ScriptedStageFixture fixture) : IClassFixt
         var (busyOrg, _) = await tenants.AddOrgAsync(1); // the smaller id: processed first, found locked
         var (freeOrg, _) = await tenants.AddOrgAsync(1);
         var locks = harness.Services.GetRequiredService<WeeklyLockManager>();
-        var held = (await locks.TryAcquireAsync(LockKey.ForOrg(week, busyOrg), Holder(), CancellationToken.None)).Lock!;
+        var held = await locks.HoldAsync(LockKey.ForOrg(week, busyOrg), Holder());
         harness.Rollup.Script = async (team, _) =>
         {
             if (team.OrgId == freeOrg)
