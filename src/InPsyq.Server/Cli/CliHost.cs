@@ -6,10 +6,13 @@ using Npgsql;
 
 namespace InPsyq.Server.Cli;
 
-/// <summary>The composition root of the one-shot CLI verbs: configuration, logging to stderr, the runner library.</summary>
+/// <summary>
+/// The composition root of the CLI verbs: configuration, logging to stderr, the runner library. A verb's token is
+/// cancelled by Ctrl-C or SIGTERM (the host's console lifetime); a verb that stops for it exits 130.
+/// </summary>
 internal static class CliHost
 {
-    public static async Task<int> RunAsync(Func<IServiceProvider, TimeProvider, Task<int>> verb, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(Func<IServiceProvider, TimeProvider, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         ServerApp.UseLocalDefaults(builder.Configuration);
@@ -21,10 +24,17 @@ internal static class CliHost
         builder.Services.AddInPsyqWeekly(builder.Configuration).AddSingleton<DemoTenantSeeder>().AddSingleton<WeekSummary>();
 
         using var host = builder.Build();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+            cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         try
         {
-            await host.StartAsync(cancellationToken);
-            return await verb(host.Services, host.Services.GetRequiredService<TimeProvider>());
+            await host.StartAsync(stopping.Token);
+            return await verb(host.Services, host.Services.GetRequiredService<TimeProvider>(), stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("Interrupted.");
+            return ExitCodes.Interrupted;
         }
         catch (OptionsValidationException e)
         {

@@ -61,4 +61,11 @@ internal sealed class BatchProgress(IAnsiConsole console, ProgressTask task)
         task.Value = done;
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{done}/{task.MaxValue} {line}"));
     }
+
+    /// <summary>Moves the bar without a line; a total learnt late (a run's teams, once it is planned) replaces the first.</summary>
+    public void Advance(int done, int total)
+    {
+        task.MaxValue = Math.Max(total, 1);
+        task.Value = done;
+    }
 }

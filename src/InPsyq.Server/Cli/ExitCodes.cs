@@ -14,6 +14,9 @@ public static class ExitCodes
     public const int DependencyUnavailable = 4;
     public const int InvalidInput = 64;
 
+    /// <summary>Ctrl-C or SIGTERM stopped the verb (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
     public static int For(RunStatus status) => status switch
     {
         RunStatus.Completed or RunStatus.Planned => Completed,

@@ -7,13 +7,14 @@ using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Weeks;
+using InPsyq.Weekly.WorkItems;
 
 namespace InPsyq.Server.Cli;
 
 /// <summary>
-/// The command line of the standalone host: <c>serve</c>, <c>migrate</c>, <c>seed-demo</c>, <c>run-weekly</c>,
-/// <c>backfill</c>, <c>summary</c>, <c>run-job</c>, <c>cancel-job</c>, <c>locks</c>.
-/// Exit codes: 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input.
+/// The command line of the standalone host: <c>serve</c>, <c>worker</c>, <c>migrate</c>, <c>seed-demo</c>,
+/// <c>run-weekly</c>, <c>backfill</c>, <c>summary</c>, <c>run-job</c>, <c>cancel-job</c>, <c>locks</c>.
+/// Exit codes: 0 completed, 1 failed, 2 partial, 3 locked, 4 dependency unavailable, 64 invalid input, 130 interrupted.
 /// </summary>
 public static class WeeklyCli
 {
@@ -22,6 +23,7 @@ public static class WeeklyCli
         var root = new RootCommand("InPsyq Weekly: the weekly team-health pipeline (standalone host).")
         {
             ServeCommand(),
+            WorkerCommand(),
             MigrateCommand(),
             SeedDemoCommand(),
             RunWeeklyCommand(),
@@ -59,11 +61,23 @@ public static class WeeklyCli
         return command;
     }
 
+    private static Command WorkerCommand()
+    {
+        var command = new Command("worker", "Work the queue's items for every run (no HTTP, no schedules) until Ctrl-C or SIGTERM.");
+        command.SetAction((_, cancellationToken) => CliHost.RunAsync(async (services, _, stopping) =>
+        {
+            // Stopping takes no new item and leaves the current one's message for its redelivery: a graceful stop.
+            await services.GetRequiredService<WorkQueueWorker>().WorkAsync(done: null, stopping);
+            return ExitCodes.Completed;
+        }, cancellationToken));
+        return command;
+    }
+
     private static Command MigrateCommand()
     {
         // Every verb's host applies migrations and creates the containers on start; this one only reports it.
         var command = new Command("migrate", "Apply the database migrations and create the blob containers.");
-        command.SetAction((_, cancellationToken) => CliHost.RunAsync((_, _) =>
+        command.SetAction((_, cancellationToken) => CliHost.RunAsync((_, _, _) =>
         {
             Console.WriteLine($"Migrations are current (pipeline schema {DatabaseMigrator.LatestPipelineVersion}); blob containers exist.");
             return Task.FromResult(ExitCodes.Completed);
@@ -75,7 +89,7 @@ public static class WeeklyCli
     {
         var seed = new Option<int>("--seed") { Description = "Seed of the deterministic demo tenant.", DefaultValueFactory = _ => DemoTenant.DefaultSeed };
         var command = new Command("seed-demo", "Create the demo tenant (orgs, teams, dependencies, 13 weeks of answers).") { seed };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             var summary = await services.GetRequiredService<DemoTenantSeeder>()
                 .SeedAsync(parse.GetValue(seed), IsoWeek.Containing(time.GetUtcNow()).AddWeeks(-1), cancellationToken);
@@ -94,12 +108,13 @@ public static class WeeklyCli
         var mode = new Option<string?>("--mode") { Description = "FULL (default), PIPELINE_ONLY or INTERPRETATION_ONLY." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Plan only: no lock, no writes." };
         var force = new Option<bool>("--force") { Description = "Recompute even when input hashes match." };
-        var json = new Option<bool>("--json") { Description = "Print the raw JSON report." };
-        var command = new Command("run-weekly", "Run the weekly pipeline once and print its report.")
+        var json = new Option<bool>("--json") { Description = "Print the raw JSON report (the progress goes to standard error)." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Print the run id once the run is admitted and leave its work to the other hosts (serve, worker, the Functions app)." };
+        var command = new Command("run-weekly", "Run the weekly pipeline once, working its items here (other hosts help), and print its report.")
         {
-            weekOffset, weekStart, org, team, mode, dryRun, force, json,
+            weekOffset, weekStart, org, team, mode, dryRun, force, json, noWait,
         };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             var offsetText = parse.GetValue(weekOffset);
             if (offsetText is not null && !long.TryParse(offsetText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
@@ -123,19 +138,40 @@ public static class WeeklyCli
                 return Refuse(error);
             }
 
-            var result = await services.GetRequiredService<WeeklyRunner>().RunAsync(request, RunTrigger.Cli, cancellationToken);
+            var runner = services.GetRequiredService<WeeklyRunner>();
+            if (parse.GetValue(noWait))
+            {
+                var admitted = await runner.RunAsync(request, RunTrigger.Cli, cancellationToken, waitAtMost: TimeSpan.Zero);
+                if (admitted.RunningRunId is { } runId)
+                {
+                    Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(new { RunId = runId, Status = "running" }, WeeklyJson.Options) : $"Run {runId} admitted; the hosts that work the queue run it.");
+                    return ExitCodes.Completed;
+                }
+
+                return admitted.Refusal is { } noWaitRefusal ? Refuse(noWaitRefusal) : Print(admitted.Report!, parse.GetValue(json));
+            }
+
+            var progressConsole = parse.GetValue(json) ? CliConsole.Create(Console.Error, Console.IsErrorRedirected) : CliConsole.StandardOutput();
+            var result = request.DryRun
+                ? await runner.RunAsync(request, RunTrigger.Cli, cancellationToken)
+                : await new ConsoleProgress(progressConsole, time).RunAsync("run", 1, "teams", batch =>
+                    runner.RunAsync(request, RunTrigger.Cli, cancellationToken, progress: new RunProgress(batch)));
             if (result.Refusal is { } refusal)
             {
                 return Refuse(refusal);
             }
 
-            Console.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(result.Report, WeeklyJson.Options)
-                : RunReportText.Render(result.Report!));
-            return ExitCodes.For(result.Report!.Status);
+            return Print(result.Report!, parse.GetValue(json));
         }, cancellationToken));
         return command;
     }
+
+    private static int Print(RunReport report, bool json)
+    {
+        Console.WriteLine(json ? JsonSerializer.Serialize(report, WeeklyJson.Options) : RunReportText.Render(report));
+        return ExitCodes.For(report.Status);
+    }
+
 
     private static Command BackfillCommand()
     {
@@ -146,7 +182,7 @@ public static class WeeklyCli
         var mode = new Option<string?>("--mode") { Description = "FULL (default), PIPELINE_ONLY or INTERPRETATION_ONLY." };
         var force = new Option<bool>("--force") { Description = "Recompute even when input hashes match." };
         var command = new Command("backfill", "Run several weeks, oldest to newest, one run (lock, audit row) per week.") { weeks, untilOffset, from, to, mode, force };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             var current = IsoWeek.Containing(time.GetUtcNow());
             var first = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = parse.GetValue(from), Mode = parse.GetValue(mode), Force = parse.GetValue(force) }, current, out var error);
@@ -181,7 +217,7 @@ public static class WeeklyCli
     {
         var weekStart = new Option<string?>("--week-start") { Description = "A Monday, YYYY-MM-DD (default: the last completed week)." };
         var command = new Command("summary", "Print each team's index states for a week and one team's interpretation.") { weekStart };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             var request = RunRequestValidator.Validate(new RunRequestDraft { WeekStart = parse.GetValue(weekStart) }, IsoWeek.Containing(time.GetUtcNow()), out var error);
             if (error is not null)
@@ -199,7 +235,7 @@ public static class WeeklyCli
     {
         var id = new Argument<string>("id") { Description = "The job: weekly-run, run-reaper, missed-run-watch, retention-cleanup or db-maintenance." };
         var command = new Command("run-job", "Run a scheduled job once, now, and print its result as JSON (tracked like a scheduled run).") { id };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _, cancellationToken) =>
         {
             var job = services.GetRequiredService<JobRegistry>().Find(parse.GetValue(id)!);
             if (job is null)
@@ -218,7 +254,7 @@ public static class WeeklyCli
     {
         var id = new Argument<string>("id") { Description = "The job whose running execution to cancel, on whichever host runs it." };
         var command = new Command("cancel-job", "Cancel the running execution of a job, here or on another host; it is recorded cancelled.") { id };
-        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _) =>
+        command.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, _, cancellationToken) =>
         {
             var jobId = parse.GetValue(id)!;
             if (services.GetRequiredService<JobRegistry>().Find(jobId) is null)
@@ -241,7 +277,7 @@ public static class WeeklyCli
     {
         var listWeek = new Option<string?>("--week") { Description = "Only the locks of this week (a Monday, YYYY-MM-DD)." };
         var list = new Command("list", "List the lock blobs with their holders.") { listWeek };
-        list.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        list.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             IsoWeek? week = null;
             if (parse.GetValue(listWeek) is { } text)
@@ -263,7 +299,7 @@ public static class WeeklyCli
         var runId = new Option<string>("--run-id") { Description = "The run that holds the lock, as `locks list` shows it.", Required = true };
         var force = new Option<bool>("--force") { Description = "Release even though the holder is within its TTL (it stops writing at its next renewal)." };
         var release = new Command("release", "Release a lock's lease: refused unless the holder is past its TTL, or --force.") { releaseWeek, org, runId, force };
-        release.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time) =>
+        release.SetAction((parse, cancellationToken) => CliHost.RunAsync(async (services, time, cancellationToken) =>
         {
             var week = ParseWeek(parse.GetValue(releaseWeek)!, time, out var error);
             Guid? orgId = null;

@@ -41,10 +41,12 @@ public sealed partial class WeeklyRunner(
 
     /// <summary>
     /// Admits <paramref name="request"/> and, by default, works the queue with the other instances until the run is
-    /// final and answers its report. With <paramref name="waitAtMost"/>, this process only waits that long for the
-    /// report (zero: not at all) and answers <see cref="RunResult.Running"/> when the run goes on.
+    /// final and answers its report, telling <paramref name="progress"/> how far the run is whenever a worker of this
+    /// process is idle or has finished an item. With <paramref name="waitAtMost"/>, this process only waits that long
+    /// for the report (zero: not at all) and answers <see cref="RunResult.Running"/> when the run goes on.
     /// </summary>
-    public async Task<RunResult> RunAsync(RunRequest request, RunTrigger trigger, CancellationToken cancellationToken, TimeSpan? waitAtMost = null)
+    public async Task<RunResult> RunAsync(
+        RunRequest request, RunTrigger trigger, CancellationToken cancellationToken, TimeSpan? waitAtMost = null, IProgress<WorkProgress>? progress = null)
     {
         var refusal = await AdmitAsync(request, cancellationToken);
         if (refusal is not null)
@@ -65,7 +67,7 @@ public sealed partial class WeeklyRunner(
         activity?.SetTag("run_id", runId).SetTag("week_start", request.Week.ToString()).SetTag("scope", request.Scope)
             .SetTag("mode", request.Mode.ToWire()).SetTag("trigger", trigger.ToWire()).SetTag("dry_run", request.DryRun);
         var execution = executions.Create(runId, request, trigger);
-        return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, cancellationToken);
+        return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, progress, cancellationToken);
     }
 
     /// <summary>
@@ -74,7 +76,7 @@ public sealed partial class WeeklyRunner(
     /// fences, and the first stage's work items, whose messages go to the queue. This process then works the queue
     /// (other instances help) until the run is final, and answers its final report.
     /// </summary>
-    private async Task<RunResult> ExecuteAsync(RunExecution execution, TimeSpan? waitAtMost, CancellationToken cancellationToken)
+    private async Task<RunResult> ExecuteAsync(RunExecution execution, TimeSpan? waitAtMost, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var request = execution.Request;
         var startedAt = time.GetUtcNow();
@@ -116,7 +118,7 @@ public sealed partial class WeeklyRunner(
         {
             report = waitAtMost is { } wait
                 ? await WaitForReportAsync(execution.RunId, wait, cancellationToken)
-                : await WorkUntilFinalAsync(execution.RunId, cancellationToken);
+                : await WorkUntilFinalAsync(execution.RunId, progress, cancellationToken);
         }
 
         if (report is null)
@@ -129,9 +131,18 @@ public sealed partial class WeeklyRunner(
         return RunResult.Of(report);
     }
 
-    private async Task<RunReport> WorkUntilFinalAsync(Guid runId, CancellationToken cancellationToken)
+    private async Task<RunReport> WorkUntilFinalAsync(Guid runId, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        await worker.WorkAsync(async token => await audit.ReportAsync(runId, token) is not null, cancellationToken);
+        await worker.WorkAsync(async token =>
+        {
+            if (progress is not null)
+            {
+                progress.Report(await workItems.ProgressAsync(runId, token));
+            }
+
+            return await audit.ReportAsync(runId, token) is not null;
+        }, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         return (await audit.ReportAsync(runId, cancellationToken))!;
     }
 

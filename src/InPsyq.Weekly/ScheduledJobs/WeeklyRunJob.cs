@@ -9,10 +9,11 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
-/// <c>weekly-run</c>: the timer's FULL run (<see cref="ScheduledWeeklyRun"/>) as a job, recorded in <c>weekly_runs</c> with
-/// trigger <c>manual</c> when a person started the execution, else <c>schedule</c>. Completed → succeeded;
-/// partial or failed (or refused, e.g. a dependency down) → failed; locked (the week's lock, or every org's) → skipped. One attempt: a rerun is a
-/// person's decision (see docs/runbooks/WEEKLY_RUN.md). Its budget is the lock TTL, by which the run stops itself.
+/// <c>weekly-run</c>: admits the timer's FULL run (<see cref="ScheduledWeeklyRun"/>), recorded in <c>weekly_runs</c> with
+/// trigger <c>manual</c> when a person started the execution, else <c>schedule</c>, and returns within seconds: the
+/// instances working the queue run it, and the run's own outcome is told by its audit row and alerts. Admitted (or
+/// already ended, e.g. nothing to do) → succeeded; refused (e.g. a dependency down) → failed; locked (the week's lock,
+/// or every org's) → skipped. One attempt: a rerun is a person's decision (see docs/runbooks/WEEKLY_RUN.md).
 /// </summary>
 public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore audit) : IJob
 {
@@ -21,7 +22,8 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
     public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
         new(Id, "Weekly pipeline run", services.GetRequiredService<IOptions<WeeklyRunOptions>>().Value.Schedule, handler)
         {
-            Timeout = services.GetRequiredService<IOptions<LockOptions>>().Value.Ttl,
+            // Admission only: the bound of a request that admits a run.
+            Timeout = services.GetRequiredService<IOptions<WeeklyRunOptions>>().Value.HttpDeadline,
             HasAzureTimer = true,
             CatchUp = async cancellationToken =>
                 await services.GetRequiredService<WeeklyRunJob>().CatchUpWeekAsync(cancellationToken) is { } week ? $"no run exists for week {week}" : null,
@@ -34,7 +36,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         var trigger = context.StartedBy == JobTrigger.Manual ? RunTrigger.Manual : RunTrigger.Schedule;
-        var result = await weeklyRun.RunAsync(trigger, cancellationToken);
+        var result = await weeklyRun.AdmitAsync(trigger, cancellationToken);
         if (result.Refusal is LockedRefusal locked)
         {
             // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.
@@ -46,13 +48,15 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
             return JobOutcome.Failed($"{refusal.Code}: {refusal.Message}", new { Refused = refusal.Code });
         }
 
+        if (result.RunningRunId is { } runId)
+        {
+            return JobOutcome.Succeeded(new { RunId = runId, WeekStart = weeklyRun.TargetWeek().Monday, Status = "running" });
+        }
+
         var report = result.Report!;
         var data = new { report.RunId, report.WeekStart, report.WeekLabel, report.Status, report.Counts };
-        return report.Status switch
-        {
-            RunStatus.Completed => JobOutcome.Succeeded(data),
-            RunStatus.Locked => JobOutcome.Skipped("LOCKED: another run holds the week's lock", data),
-            _ => JobOutcome.Failed($"RUN_{report.Status.ToString().ToUpperInvariant()}: run {report.RunId} for {report.WeekLabel} ended {report.Status.ToString().ToLowerInvariant()}", data),
-        };
+        return report.Status == RunStatus.Locked
+            ? JobOutcome.Skipped("LOCKED: another run holds the week's lock", data)
+            : JobOutcome.Succeeded(data);
     }
 }

@@ -47,11 +47,10 @@ public sealed class BackfillAndTimerTests(ScriptedStageFixture fixture) : IClass
         var services = fixture.CreateServices(configure: s => s.AddSingleton<TimeProvider>(clock).AddSingleton<IPipelineStage>(rollup));
         await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
 
-        var result = await services.GetRequiredService<ScheduledWeeklyRun>().RunAsync(RunTrigger.Schedule, CancellationToken.None);
+        var result = await services.GetRequiredService<ScheduledWeeklyRun>().AdmitAsync(RunTrigger.Schedule, CancellationToken.None);
 
-        Assert.Equal("2026-11-16", result.Report!.WeekStart);
-        Assert.Equal("2026-W47", result.Report.WeekLabel);
-        Assert.Equal(("schedule", "FULL"), (result.Report.Trigger, result.Report.Mode));
-        Assert.Null(result.Report.Scope.OrgId);
+        var runId = result.RunningRunId!.Value;
+        Assert.Equal(1, await fixture.CountAsync(
+            $"weekly_runs where run_id = '{runId}' and week_start = '2026-11-16' and trigger = 'schedule' and mode = 'FULL' and scope = 'all'"));
     }
 }
