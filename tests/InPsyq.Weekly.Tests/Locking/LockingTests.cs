@@ -38,7 +38,8 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         Assert.All(refused, attempt =>
         {
             Assert.Equal(HttpStatusCode.Conflict, attempt.StatusCode);
-            Assert.True(attempt.Elapsed < TimeSpan.FromSeconds(1), $"a refusal took {attempt.Elapsed.TotalMilliseconds} ms");
+            // The client's clock also counts 20 requests queueing on two cores; the server's own time is below.
+            Assert.True(attempt.Elapsed < TimeSpan.FromSeconds(5), $"a refusal took {attempt.Elapsed.TotalMilliseconds} ms");
             Assert.InRange(attempt.RetryAfter!.Value.TotalSeconds, 1, 15);
         });
 
@@ -52,6 +53,7 @@ public sealed class LockingTests(ScriptedStageFixture fixture) : IClassFixture<S
         }
 
         Assert.Equal(new Dictionary<string, long> { ["completed"] = 1, ["locked"] = 19 }, statuses);
+        Assert.Equal(0, await fixture.CountAsync($"weekly_runs where week_start = '{week}' and status = 'locked' and coalesce(duration_ms, 1000000) >= 1000"));
     }
 
     /// <summary>
