@@ -169,6 +169,7 @@ internal sealed class WorkOptionsValidator(IOptions<WeeklyRunOptions> runOptions
             failures.Add("WEEKLY_WORK_RENEW_SECONDS must be less than WEEKLY_WORK_VISIBILITY_SECONDS, so a message is renewed before it reappears.");
         }
 
+        Settings.RequirePositive(failures, "WEEKLY_WORK_ITEM_BUDGET_SECONDS", options.ItemBudgetSeconds);
         Settings.RequirePositive(failures, "WEEKLY_WORK_POLL_SECONDS", options.PollSeconds);
         Settings.RequirePositive(failures, "WEEKLY_WORK_OUTBOX_RESEND_SECONDS", options.OutboxResendSeconds);
         Settings.RequirePositive(failures, "WEEKLY_RUN_HEARTBEAT_SECONDS", options.HeartbeatSeconds);

@@ -17,6 +17,13 @@ public sealed class WorkOptions
     [ConfigurationKeyName("WEEKLY_WORK_MAX_ATTEMPTS")]
     public int MaxAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long one delivery of an item may start teams; the teams it did not reach go to a new item of the same
+    /// stage. In Azure, the budget plus the longest team's timeout must end a minute before the host's <c>functionTimeout</c>.
+    /// </summary>
+    [ConfigurationKeyName("WEEKLY_WORK_ITEM_BUDGET_SECONDS")]
+    public double ItemBudgetSeconds { get; set; } = 230;
+
     /// <summary>Items a standalone process works at once.</summary>
     [ConfigurationKeyName("WEEKLY_WORKERS")]
     public int Workers { get; set; } = 2;
@@ -51,6 +58,7 @@ public sealed class WorkOptions
     [ConfigurationKeyName("WEEKLY_HTTP_WAIT_SECONDS")]
     public double HttpWaitSeconds { get; set; } = 25;
 
+    public TimeSpan ItemBudget => TimeSpan.FromSeconds(ItemBudgetSeconds);
     public TimeSpan Visibility => TimeSpan.FromSeconds(VisibilitySeconds);
     public TimeSpan Renew => TimeSpan.FromSeconds(RenewSeconds);
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);

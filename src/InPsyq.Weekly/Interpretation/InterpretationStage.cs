@@ -46,10 +46,9 @@ public sealed partial class InterpretationStage : IPipelineStage
     public PipelineStage Stage => PipelineStage.Interpretation;
 
     /// <summary>
-    /// With Azure OpenAI: two chat calls (the first and one repair) at their longest, plus the stage budget for reading
-    /// and storing. Waiting for an <c>LLM_MAX_CONCURRENCY</c> slot counts against it too.
+    /// With Azure OpenAI: <see cref="LlmOptions.TeamBudget"/>. Waiting for an <c>LLM_MAX_CONCURRENCY</c> slot counts against it too.
     /// </summary>
-    public TimeSpan? TeamTimeout => _llmOptions.UsesAzureOpenAI ? (_llmOptions.CallBudget * 2) + _runOptions.TeamTimeout : null;
+    public TimeSpan? TeamTimeout => _llmOptions.UsesAzureOpenAI ? _llmOptions.TeamBudget(_runOptions.TeamTimeout) : null;
 
     public Task<IOrgStage> BeginOrgAsync(OrgStageContext context, CancellationToken cancellationToken)
     {

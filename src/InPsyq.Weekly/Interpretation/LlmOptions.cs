@@ -48,6 +48,12 @@ public sealed class LlmOptions
     /// <summary>The longest one chat call can take: every attempt times out and every wait is the longest allowed.</summary>
     public TimeSpan CallBudget => (Timeout * MaxAttempts) + (MaxRetryAfter * (MaxAttempts - 1));
 
+    /// <summary>
+    /// A team's stage-3 budget with Azure OpenAI: two chat calls (the first and one repair) at their longest, plus the
+    /// stage budget <paramref name="teamTimeout"/> for reading and storing.
+    /// </summary>
+    public TimeSpan TeamBudget(TimeSpan teamTimeout) => (CallBudget * 2) + teamTimeout;
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"LlmOptions {{ Endpoint = {Endpoint}, Deployment = {Deployment}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "none" : "redacted")} }}");
 }

@@ -24,6 +24,12 @@ public static class StageReasons
     /// <summary>Dry run: an earlier stage this stage depends on will run first.</summary>
     public const string UpstreamWillRun = "upstream_will_run";
 
+    /// <summary>
+    /// Never recorded: the work item's time budget was spent before the team started, so the team goes to a new item
+    /// of the same stage (a queue-triggered function must end before the host's <c>functionTimeout</c>).
+    /// </summary>
+    public const string ItemBudget = "item_budget";
+
     /// <summary>The request said <c>force</c>.</summary>
     public const string Forced = "forced";
 

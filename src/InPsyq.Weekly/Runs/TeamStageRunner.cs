@@ -9,20 +9,22 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.Runs;
 
 /// <summary>
-/// What stops a run, and the name of what did, in order of precedence: a lost lock, the TTL, the run deadline; host
+/// What stops a run's teams, and the name of what did, in order of precedence: a lost lock, the run deadline; host
 /// shutdown has no name of its own. <see cref="LockLost"/> is cancelled by the runner when a write finds its fence
-/// (or its work item's claim) taken.
+/// (or its work item's claim) taken. <see cref="NoNewTeams"/> (an item's time budget) lets running teams finish and
+/// starts no other.
 /// </summary>
 internal sealed class RunStop(
-    CancellationTokenSource lockLost, CancellationTokenSource? ttlExpired, CancellationTokenSource deadlineReached, CancellationToken token)
+    CancellationTokenSource lockLost, CancellationTokenSource deadlineReached, CancellationToken token, CancellationToken noNewTeams = default)
 {
     public CancellationToken Token { get; } = token;
+
+    public CancellationToken NoNewTeams { get; } = noNewTeams;
 
     public CancellationTokenSource LockLost { get; } = lockLost;
 
     public string? Describe() =>
         LockLost.IsCancellationRequested ? "lock_lost"
-        : ttlExpired?.IsCancellationRequested == true ? "ttl_expired"
         : deadlineReached.IsCancellationRequested ? "deadline_reached"
         : null;
 }
@@ -71,6 +73,11 @@ public sealed partial class TeamStageRunner(
         if (stop.Token.IsCancellationRequested)
         {
             return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, stop.Describe()), 0);
+        }
+
+        if (stop.NoNewTeams.IsCancellationRequested)
+        {
+            return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, StageReasons.ItemBudget), 0);
         }
 
         using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");

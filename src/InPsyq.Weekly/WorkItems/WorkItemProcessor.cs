@@ -92,13 +92,18 @@ public sealed partial class WorkItemProcessor(
         activity?.SetTag("run_id", run.RunId).SetTag("org_id", item.OrgId).SetTag("stage", item.Stage.ToWire()).SetTag("item_id", item.ItemId);
 
         await using var alive = heartbeat.Start(run.RunId, cancellationToken);
-        var notes = await RunStageAsync(run, delivery, cancellationToken);
-        if (notes is null)
+        var worked = await RunStageAsync(run, delivery, cancellationToken);
+        if (worked is null)
         {
             return null;
         }
 
-        var completion = await items.CompleteAsync(item, delivery.Claim, notes, options.Value.ItemTeams, cancellationToken);
+        if (worked.Unreached.Count > 0)
+        {
+            LogBudgetSpent(item.ItemId, worked.Unreached.Count);
+        }
+
+        var completion = await items.CompleteAsync(item, delivery.Claim, worked.Notes, options.Value.ItemTeams, worked.Unreached, cancellationToken);
         if (completion is null)
         {
             LogClaimLost(item.ItemId);
@@ -109,17 +114,21 @@ public sealed partial class WorkItemProcessor(
         return completion;
     }
 
-    /// <summary>Runs the item's stage and records each team's result; the notes it left, or null when the claim was lost or the host stops.</summary>
-    private async Task<IReadOnlyCollection<string>?> RunStageAsync(RunWork run, Delivery.Claimed delivery, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the item's stage and records each team's result: the notes it left and the teams its budget did not reach,
+    /// or null when the claim was lost or the host stops.
+    /// </summary>
+    private async Task<WorkedStage?> RunStageAsync(RunWork run, Delivery.Claimed delivery, CancellationToken cancellationToken)
     {
         var item = delivery.Item;
         using var deadlineReached = new CancellationTokenSource(Positive(run.DeadlineIn), time);
+        using var budgetSpent = new CancellationTokenSource(options.Value.ItemBudget, time);
         using var lockLost = new CancellationTokenSource();
         using var claimLost = new CancellationTokenSource();
         using var stopSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineReached.Token, lockLost.Token, claimLost.Token);
         // A lost org fence (another run took the org) stops the item's teams, which are still recorded under the
         // claim; a lost claim (another delivery took the item) stops everything, this delivery records nothing more.
-        var stop = new RunStop(lockLost, ttlExpired: null, deadlineReached, stopSource.Token);
+        var stop = new RunStop(lockLost, deadlineReached, stopSource.Token, budgetSpent.Token);
 
         var org = (await tenants.LoadScopeAsync(item.OrgId, null, cancellationToken)).SingleOrDefault()
             ?? new OrgRef(item.OrgId, string.Empty, 0, []);
@@ -157,6 +166,7 @@ public sealed partial class WorkItemProcessor(
         }
 
         var teams = active.Values.Where(team => !recorded.Contains(team.TeamId)).OrderBy(team => team.TeamId).ToList();
+        var unreached = new ConcurrentBag<Guid>();
         if (!stageRunner.Stages.TryGetValue(item.Stage, out var implementation))
         {
             notes.TryAdd($"stage_unavailable:{item.Stage.ToWire()}", true);
@@ -168,10 +178,18 @@ public sealed partial class WorkItemProcessor(
         else
         {
             await stageRunner.RunAsync(implementation, context, teams, stop, (team, result) =>
+            {
+                if (result.Outcome is { Status: StageStatus.NotStarted, Reason: StageReasons.ItemBudget })
+                {
+                    unreached.Add(team.TeamId);
+                    return Task.CompletedTask;
+                }
+
                 // Shutdown is no outcome, nor is anything after the claim was lost: the team is left for the next delivery.
-                (cancellationToken.IsCancellationRequested || claimLost.IsCancellationRequested) && result.Outcome.Status == StageStatus.NotStarted
+                return (cancellationToken.IsCancellationRequested || claimLost.IsCancellationRequested) && result.Outcome.Status == StageStatus.NotStarted
                     ? Task.CompletedTask
-                    : RecordAsync(team.TeamId, result));
+                    : RecordAsync(team.TeamId, result);
+            });
         }
 
         if (claimLost.IsCancellationRequested)
@@ -185,8 +203,10 @@ public sealed partial class WorkItemProcessor(
             notes.TryAdd(stopped, true);
         }
 
-        return cancellationToken.IsCancellationRequested ? null : notes.Keys.ToList();
+        return cancellationToken.IsCancellationRequested ? null : new WorkedStage(notes.Keys.ToList(), [.. unreached.Order()]);
     }
+
+    private sealed record WorkedStage(IReadOnlyCollection<string> Notes, IReadOnlyList<Guid> Unreached);
 
     /// <summary>
     /// What follows a transition of the run's items: the messages of the items it created, the retry of deferred orgs
@@ -220,6 +240,9 @@ public sealed partial class WorkItemProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work item {ItemId} of run {RunId} was delivered {Attempts} times without finishing; its teams failed (WORK_ITEM_POISONED)")]
     private partial void LogPoisoned(Guid itemId, Guid runId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Work item {ItemId} spent its time budget; its {Count} teams not reached go to a new item")]
+    private partial void LogBudgetSpent(Guid itemId, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Org {OrgId}, held by another run at admission, retried: {Taken}")]
     private partial void LogDeferredRetried(Guid orgId, bool taken);

@@ -230,21 +230,37 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The delivery under <paramref name="claim"/> finished its item: the item becomes final <c>done</c> and its
-    /// successors are created. Null when the claim no longer holds the item (a later delivery took it, or it is final).
+    /// successors are created. Teams its time budget did not reach (<paramref name="unreached"/>) leave it for a new
+    /// item of the same stage, created in the same transaction. Null when the claim no longer holds the item (a later
+    /// delivery took it, or it is final).
     /// </summary>
     public async Task<ItemCompletion?> CompleteAsync(
-        WorkItem item, WorkClaim claim, IReadOnlyCollection<string> notes, int teamsPerItem, CancellationToken cancellationToken)
+        WorkItem item, WorkClaim claim, IReadOnlyCollection<string> notes, int teamsPerItem, IReadOnlyList<Guid> unreached,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockRunAsync(connection, item.RunId, cancellationToken);
-        var completion = await FinishAsync(connection, item, claim.Claim, "done", reason: null, notes, teamsPerItem, cancellationToken);
-        if (completion is not null)
+        IReadOnlyList<Guid> continuation = [];
+        if (unreached.Count > 0)
         {
-            await transaction.CommitAsync(cancellationToken);
+            item = item with { TeamIds = [.. item.TeamIds.Except(unreached)] };
+            await using var shrink = new NpgsqlCommand("update weekly_work_items set team_ids = $3 where item_id = $1 and claim = $2 and status = 'running'", connection);
+            shrink.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+            shrink.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claim.Claim });
+            shrink.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. item.TeamIds] });
+            await shrink.ExecuteNonQueryAsync(cancellationToken);
+            continuation = await CreateItemsAsync(connection, item.RunId, item.OrgId, item.Stage, item.LastStage, unreached, teamsPerItem, cancellationToken);
         }
 
-        return completion;
+        var completion = await FinishAsync(connection, item, claim.Claim, "done", reason: null, notes, teamsPerItem, cancellationToken);
+        if (completion is null)
+        {
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return completion with { CreatedItems = [.. continuation, .. completion.CreatedItems] };
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Interpretation;
 
 namespace InPsyq.Weekly.Tests.Deployment;
 
@@ -11,8 +12,21 @@ namespace InPsyq.Weekly.Tests.Deployment;
 /// </summary>
 public sealed class HostJsonTests
 {
-    private static readonly JsonNode s_queues = JsonNode.Parse(File.ReadAllText(RepositoryFiles.PathOf("host.json")))!["extensions"]!["queues"]
+    private static readonly JsonNode s_host = JsonNode.Parse(File.ReadAllText(RepositoryFiles.PathOf("host.json")))!;
+    private static readonly JsonNode s_queues = s_host["extensions"]!["queues"]
         ?? throw new InvalidOperationException("host.json has no extensions.queues section.");
+
+    [Fact]
+    public void An_item_stops_starting_teams_a_minute_before_the_host_ends_its_function()
+    {
+        var functionTimeout = TimeSpan.ParseExact((string?)s_host["functionTimeout"] ?? throw new InvalidOperationException("host.json has no functionTimeout."), "c", CultureInfo.InvariantCulture);
+
+        // A team that starts just before the budget ends still has its whole timeout, the longest being stage 3's
+        // with Azure OpenAI, to finish in.
+        var longestTeam = new LlmOptions().TeamBudget(new WeeklyRunOptions().TeamTimeout);
+        Assert.True(new WorkOptions().ItemBudget + longestTeam <= functionTimeout - TimeSpan.FromMinutes(1),
+            $"WEEKLY_WORK_ITEM_BUDGET_SECONDS + the longest team ({longestTeam}) must end a minute before functionTimeout ({functionTimeout})");
+    }
 
     [Fact]
     public void An_instance_works_one_item_and_fetches_the_next_when_it_starts_as_many_as_a_standalone_process()

@@ -45,11 +45,11 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
         var team = org.TeamIds[0];
         await Assert.ThrowsAsync<LockLostException>(() => _store.RecordAsync(first.Item, first.Claim, team, StageOutcome.Written(), 5, CancellationToken.None));
         await Assert.ThrowsAsync<LockLostException>(() => Fence(first).WriteAsync([], CancellationToken.None));
-        Assert.Null(await _store.CompleteAsync(first.Item, first.Claim, [], 25, CancellationToken.None));
+        Assert.Null(await _store.CompleteAsync(first.Item, first.Claim, [], 25, [], CancellationToken.None));
 
         await Fence(second).WriteAsync([], CancellationToken.None);
         await _store.RecordAsync(second.Item, second.Claim, team, StageOutcome.Written(), 5, CancellationToken.None);
-        var completion = await _store.CompleteAsync(second.Item, second.Claim, [], 25, CancellationToken.None);
+        var completion = await _store.CompleteAsync(second.Item, second.Claim, [], 25, [], CancellationToken.None);
         Assert.NotNull(completion);
         Assert.Equal((0, true), (completion.CreatedItems.Count, completion.RunFinal));
         Assert.IsType<Delivery.Stale>(await _store.ClaimAsync(itemId, Host, maxAttempts: 5, 25, CancellationToken.None));
@@ -68,7 +68,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
             claimed.Add(delivery);
         }
 
-        var completions = await Task.WhenAll(claimed.Select(delivery => Task.Run(() => _store.CompleteAsync(delivery.Item, delivery.Claim, [], 2, CancellationToken.None))));
+        var completions = await Task.WhenAll(claimed.Select(delivery => Task.Run(() => _store.CompleteAsync(delivery.Item, delivery.Claim, [], 2, [], CancellationToken.None))));
 
         var creators = completions.Where(completion => completion!.CreatedItems.Count > 0).ToList();
         Assert.Single(creators);
@@ -87,7 +87,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
         await _store.RecordAsync(delivery.Item, delivery.Claim, org.TeamIds[1], StageOutcome.Fail("STAGE_ERROR", "boom"), 1, CancellationToken.None);
         await _store.RecordAsync(delivery.Item, delivery.Claim, org.TeamIds[2], StageOutcome.Skip(StageReasons.HashMatch), 1, CancellationToken.None);
 
-        var completion = await _store.CompleteAsync(delivery.Item, delivery.Claim, [], 25, CancellationToken.None);
+        var completion = await _store.CompleteAsync(delivery.Item, delivery.Claim, [], 25, [], CancellationToken.None);
 
         var stageThree = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(completion!.CreatedItems.Single(), Host, 5, 25, CancellationToken.None));
         Assert.Equal(PipelineStage.Interpretation, stageThree.Item.Stage);
@@ -102,7 +102,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
             await _store.RecordAsync(stageThree.Item, stageThree.Claim, team, StageOutcome.Written(), 1, CancellationToken.None);
         }
 
-        Assert.True((await _store.CompleteAsync(stageThree.Item, stageThree.Claim, [], 25, CancellationToken.None))!.RunFinal);
+        Assert.True((await _store.CompleteAsync(stageThree.Item, stageThree.Claim, [], 25, [], CancellationToken.None))!.RunFinal);
         Assert.Equal(new WorkProgress(2, 2, 3, 3), await _store.ProgressAsync(runId, CancellationToken.None));
     }
 
@@ -136,7 +136,7 @@ public sealed class WorkItemStoreTests(IntegrationFixture fixture) : IClassFixtu
 
         Assert.Equal([rows[1].ItemId], (await _store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Where(row => row.RunId == runId).Select(row => row.ItemId));
         var delivery = Assert.IsType<Delivery.Claimed>(await _store.ClaimAsync(rows[1].ItemId, Host, 5, 1, CancellationToken.None));
-        await _store.CompleteAsync(delivery.Item, delivery.Claim, [], 1, CancellationToken.None);
+        await _store.CompleteAsync(delivery.Item, delivery.Claim, [], 1, [], CancellationToken.None);
         Assert.DoesNotContain(await _store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None), row => row.RunId == runId);
         Assert.Equal(2, items.Count);
     }

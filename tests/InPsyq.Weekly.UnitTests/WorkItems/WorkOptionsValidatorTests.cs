@@ -50,6 +50,7 @@ public sealed class WorkOptionsValidatorTests
     [InlineData("WEEKLY_WORK_RENEW_SECONDS", "0")]
     [InlineData("WEEKLY_WORK_RENEW_SECONDS", "90")]
     [InlineData("WEEKLY_WORK_POLL_SECONDS", "0")]
+    [InlineData("WEEKLY_WORK_ITEM_BUDGET_SECONDS", "0")]
     [InlineData("WEEKLY_WORK_OUTBOX_RESEND_SECONDS", "-1")]
     [InlineData("WEEKLY_RUN_HEARTBEAT_SECONDS", "0")]
     [InlineData("WEEKLY_RUN_STALL_SECONDS", "0")]
