@@ -346,6 +346,13 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         return new WorkProgress(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
     }
 
+    /// <summary>When a delivery last started any work item (of any run); null when none ever did.</summary>
+    public async Task<DateTimeOffset?> LastStartedAtAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select max(started_at) from weekly_work_items");
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime startedAt ? new DateTimeOffset(startedAt, TimeSpan.Zero) : null;
+    }
+
     /// <summary>Outbox rows not yet confirmed sent and older than <paramref name="olderThan"/>, whose items are not final.</summary>
     public async Task<IReadOnlyList<(Guid RunId, Guid ItemId)>> UnsentAsync(TimeSpan olderThan, int limit, CancellationToken cancellationToken)
     {
