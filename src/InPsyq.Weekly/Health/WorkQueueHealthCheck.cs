@@ -16,9 +16,6 @@ namespace InPsyq.Weekly.Health;
 /// </summary>
 public sealed class WorkQueueHealthCheck(WorkQueueClient queue, WorkItemStore workItems, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
 {
-    /// <summary>How long a poison message keeps the check degraded; the reaper deletes those of final runs after it.</summary>
-    public static readonly TimeSpan PoisonWindow = TimeSpan.FromDays(7);
-
     private const string Unit = "messages";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -29,7 +26,7 @@ public sealed class WorkQueueHealthCheck(WorkQueueClient queue, WorkItemStore wo
         try
         {
             depth = await queue.DepthAsync(cancellationToken);
-            youngPoison = await queue.CountPoisonSinceAsync(now - PoisonWindow, cancellationToken);
+            youngPoison = await queue.CountPoisonSinceAsync(now - WorkQueueClient.PoisonRetention, cancellationToken);
         }
         catch (Exception e) when (e is RequestFailedException || e is AggregateException { InnerException: RequestFailedException })
         {
@@ -43,7 +40,7 @@ public sealed class WorkQueueHealthCheck(WorkQueueClient queue, WorkItemStore wo
         var waiting = depth.OldestAge > threshold && !(await workItems.LastStartedAtAsync(cancellationToken) >= now - threshold);
         var observed = HealthObservation.Of(depth.Messages.ToString(CultureInfo.InvariantCulture), Unit);
         var oldest = depth.OldestAge is { } age ? string.Create(CultureInfo.InvariantCulture, $", the oldest {age.TotalSeconds:0} s old") : string.Empty;
-        var summary = $"{depth.Messages} message(s) queued{oldest}; {youngPoison} poison message(s) in the last {PoisonWindow.TotalDays:0} days.";
+        var summary = $"{depth.Messages} message(s) queued{oldest}; {youngPoison} poison message(s) in the last {WorkQueueClient.PoisonRetention.TotalDays:0} days.";
         if (waiting)
         {
             return HealthCheckResult.Degraded(

@@ -53,6 +53,12 @@ public sealed class WorkQueueClient
     /// <summary>The most messages one peek or receive returns.</summary>
     public const int MaxBatch = 32;
 
+    /// <summary>
+    /// How long a poison message is kept for inspection: it degrades the <c>work_queue</c> health check meanwhile, and
+    /// the reaper deletes it afterwards once its run is final.
+    /// </summary>
+    public static readonly TimeSpan PoisonRetention = TimeSpan.FromDays(7);
+
     private readonly TimeProvider _time;
 
     public WorkQueueClient(IOptions<StorageOptions> storage, IOptions<WorkOptions> work, TokenCredential credential, TimeProvider time)
