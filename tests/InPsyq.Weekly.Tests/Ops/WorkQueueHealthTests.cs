@@ -82,7 +82,7 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
 
         Assert.Equal(HealthStatus.Degraded, young.Status);
         Assert.Contains("1 poison message(s) in the last 7 days", young.Description, StringComparison.Ordinal);
-        Assert.Contains("WORK_ITEM_POISONED", young.Description, StringComparison.Ordinal);
+        Assert.Contains("moved to the poison queue", young.Description, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Healthy, old.Status);
     }
 
