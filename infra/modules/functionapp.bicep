@@ -198,6 +198,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     WEEKLY_HTTP_WAIT_SECONDS: '25'
     HEALTH_CHECK_TIMEOUT_SECONDS: '2'
     HEALTH_ABANDONED_WINDOW_SECONDS: '604800'
+    HEALTH_QUEUE_AGE_DEGRADED_SECONDS: '900'
 
     // Stage 3: Azure OpenAI with the identity (no key) when an endpoint is given, else the offline interpreter.
     AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint

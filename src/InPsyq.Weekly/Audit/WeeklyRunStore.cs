@@ -351,6 +351,26 @@ public sealed partial class WeeklyRunStore(
         return runIds;
     }
 
+    /// <summary>Which of <paramref name="runIds"/> are still <c>running</c> (the others are final, or unknown).</summary>
+    public async Task<HashSet<Guid>> WhichRunningAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)
+    {
+        var running = new HashSet<Guid>();
+        if (runIds.Count == 0)
+        {
+            return running;
+        }
+
+        await using var command = dataSource.CreateCommand("select run_id from weekly_runs where run_id = any($1) and status = 'running'");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. runIds] });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            running.Add(reader.GetGuid(0));
+        }
+
+        return running;
+    }
+
     /// <summary>The runs still <c>running</c> whose last heartbeat (Postgres's clock) is older than <paramref name="stall"/>.</summary>
     public async Task<List<Guid>> ListStalledAsync(TimeSpan stall, CancellationToken cancellationToken)
     {

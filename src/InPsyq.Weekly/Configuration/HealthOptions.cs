@@ -12,6 +12,14 @@ public sealed class HealthOptions
     [ConfigurationKeyName("HEALTH_ABANDONED_WINDOW_SECONDS")]
     public double AbandonedWindowSeconds { get; set; } = 7 * 24 * 3600;
 
+    /// <summary>
+    /// How old the oldest visible work-queue message may get while no work item starts before <c>work_queue</c> is
+    /// degraded (default 15 minutes).
+    /// </summary>
+    [ConfigurationKeyName("HEALTH_QUEUE_AGE_DEGRADED_SECONDS")]
+    public double QueueAgeDegradedSeconds { get; set; } = 900;
+
     public TimeSpan CheckTimeout => TimeSpan.FromSeconds(CheckTimeoutSeconds);
     public TimeSpan AbandonedWindow => TimeSpan.FromSeconds(AbandonedWindowSeconds);
+    public TimeSpan QueueAgeDegraded => TimeSpan.FromSeconds(QueueAgeDegradedSeconds);
 }

@@ -58,6 +58,7 @@ internal sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
         var failures = new List<string>();
         Settings.RequirePositive(failures, "HEALTH_CHECK_TIMEOUT_SECONDS", options.CheckTimeoutSeconds);
         Settings.RequirePositive(failures, "HEALTH_ABANDONED_WINDOW_SECONDS", options.AbandonedWindowSeconds);
+        Settings.RequirePositive(failures, "HEALTH_QUEUE_AGE_DEGRADED_SECONDS", options.QueueAgeDegradedSeconds);
         return Settings.Result(failures);
     }
 }

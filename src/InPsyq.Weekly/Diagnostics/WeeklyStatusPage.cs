@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using InPsyq.Weekly.WorkItems;
 
 namespace InPsyq.Weekly.Diagnostics;
 
 /// <summary>
 /// The run history as one self-contained HTML page (inline CSS and SVG, no script, no external asset): the 7/30/90-day
 /// figures, a timeline of the runs (bar height = duration, colour = status), a team × week grid of stage outcomes
-/// (from each week's latest run that processed the team) and the runs themselves. Every value is HTML-encoded.
+/// (from each week's latest run that processed the team) and the runs themselves with their items, hosts and
+/// throughput; a running run's progress comes first. Every value is HTML-encoded.
 /// </summary>
 internal static class WeeklyStatusPage
 {
@@ -48,11 +50,14 @@ internal static class WeeklyStatusPage
             .legend{display:flex;flex-wrap:wrap;gap:14px;margin:6px 0}.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
             .cell{display:flex;gap:3px}.st{width:22px;height:18px;border-radius:3px;font-size:11px;text-align:center;line-height:18px}
             .pill{padding:1px 8px;border-radius:9px;color:#fff;font-size:12px}
+            .bar{display:inline-block;width:360px;height:12px;background:#eceff1;border-radius:6px;overflow:hidden;vertical-align:-1px;margin-right:8px}
+            .bar span{display:block;height:100%;background:#1565c0}.progress{margin:0 0 10px}
             </style></head><body>
             <h1>InPsyq Weekly – run status</h1>
             """);
         html.Append(s_invariant, $"<p class=\"meta\">Generated {now:yyyy-MM-dd HH:mm} UTC · {runs.Count} run(s) shown, newest first.</p>");
         AppendAggregates(html, aggregates);
+        AppendInProgress(html, runs);
         html.Append("<h2>Timeline</h2>");
         AppendTimeline(html, runs);
         AppendLegend(html, s_runColours);
@@ -84,6 +89,33 @@ internal static class WeeklyStatusPage
         }
 
         html.Append("</div>");
+    }
+
+    private static void AppendInProgress(StringBuilder html, IReadOnlyList<StatusPageRun> runs)
+    {
+        var running = runs.Where(run => run.Status == "running").ToList();
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<h2>In progress</h2>");
+        foreach (var run in running)
+        {
+            var progress = run.Work?.Progress ?? new WorkProgress(0, 0, 0, 0);
+            html.Append(s_invariant, $"""
+                <div class="card progress"><b>{E(run.WeekLabel)}</b> · {E(run.Scope)} {E(run.Mode)} · started {run.StartedAt:yyyy-MM-dd HH:mm} UTC · run <code>{run.RunId}</code><br>
+                """);
+            AppendBar(html, "items", progress.ItemsFinal, progress.ItemsTotal);
+            AppendBar(html, "teams", progress.TeamsFinal, progress.TeamsTotal);
+            html.Append(s_invariant, $"{run.Work?.Hosts ?? 0} host(s) · {Rate(run.TeamsPerMinute)}</div>");
+        }
+    }
+
+    private static void AppendBar(StringBuilder html, string what, int final, int total)
+    {
+        var percent = total == 0 ? 0 : 100.0 * final / total;
+        html.Append(s_invariant, $"<span class=\"bar\"><span style=\"width:{percent:0.#}%\"></span></span>{what} {final}/{total} final<br>");
     }
 
     private static void AppendTimeline(StringBuilder html, IReadOnlyList<StatusPageRun> runs)
@@ -184,13 +216,17 @@ internal static class WeeklyStatusPage
 
     private static void AppendRunTable(StringBuilder html, IReadOnlyList<StatusPageRun> runs)
     {
-        html.Append("<table><tr><th>Started (UTC)</th><th>Week</th><th>Status</th><th>Trigger</th><th>Scope</th><th>Mode</th><th>Duration</th><th>Run id</th></tr>");
+        html.Append("<table><tr><th>Started (UTC)</th><th>Week</th><th>Status</th><th>Trigger</th><th>Scope</th><th>Mode</th><th>Duration</th>"
+            + "<th>Items final</th><th>Hosts</th><th>Throughput</th><th>Run id</th></tr>");
         foreach (var run in runs)
         {
+            var items = run.Work is { } work ? string.Create(s_invariant, $"{work.Progress.ItemsFinal}/{work.Progress.ItemsTotal}") : "–";
             html.Append(s_invariant, $"""
                 <tr><td>{run.StartedAt:yyyy-MM-dd HH:mm:ss}</td><td>{E(run.WeekLabel)} <code>{E(run.WeekStart)}</code></td>
                 <td><span class="pill" style="background:{RunColour(run.Status)}">{E(run.Status)}</span></td><td>{E(run.Trigger)}</td>
-                <td>{E(run.Scope)}</td><td>{E(run.Mode)}</td><td class="num">{Duration(run.DurationMs)}</td><td><code>{run.RunId}</code></td></tr>
+                <td>{E(run.Scope)}</td><td>{E(run.Mode)}</td><td class="num">{Duration(run.DurationMs)}</td>
+                <td class="num">{items}</td><td class="num">{(run.Work is { } worked ? worked.Hosts.ToString(s_invariant) : "–")}</td>
+                <td class="num">{Rate(run.TeamsPerMinute)}</td><td><code>{run.RunId}</code></td></tr>
                 """);
         }
 
@@ -214,6 +250,9 @@ internal static class WeeklyStatusPage
 
     private static string Colour((string Status, string Colour)[] colours, string status) =>
         colours.FirstOrDefault(entry => entry.Status == status).Colour ?? "#9e9e9e";
+
+    private static string Rate(double? teamsPerMinute) =>
+        teamsPerMinute is { } rate ? string.Create(s_invariant, $"{rate:0.##} teams/min") : "–";
 
     private static string Percent(JsonElement rate) =>
         rate.ValueKind == JsonValueKind.Number ? rate.GetDouble().ToString("0.#%", s_invariant) : "–";

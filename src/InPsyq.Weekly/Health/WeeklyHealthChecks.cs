@@ -29,6 +29,7 @@ public static class WeeklyHealthChecks
             .AddCheck<WeeklyRunHealthCheck>("weekly_run", tags: tags)
             .AddCheck<LocksHealthCheck>("locks", tags: tags)
             .AddCheck<JobsHealthCheck>("jobs", tags: tags)
+            .AddCheck<WorkQueueHealthCheck>("work_queue", tags: tags)
             .AddCheck<LlmHealthCheck>("llm", HealthStatus.Degraded, tags);
 
         // The timeout is a bound option, so it is applied to the registrations when the package reads them.

@@ -3,6 +3,7 @@ using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Diagnostics;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.WorkItems;
 using Microsoft.AspNetCore.Http;
 
 namespace InPsyq.Weekly.Http;
@@ -11,9 +12,11 @@ namespace InPsyq.Weekly.Http;
 /// <c>GET /api/internal/diag/weekly-runs</c> (admin secret): the run history, newest first, with filters
 /// <c>week_start</c>, <c>status</c>, <c>trigger</c> (<c>schedule | manual | http | cli</c>), <c>limit</c> (default 50,
 /// at most 200) and an opaque <c>cursor</c>, plus the 7/30/90-day aggregates; as a self-contained status page for
-/// <c>Accept: text/html</c> or <c>?format=html</c>. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results.
+/// <c>Accept: text/html</c> or <c>?format=html</c>; each run with its items (total, final) and the hosts that worked
+/// them. <c>GET …/weekly-runs/{run_id}</c>: one run with its per-team stage results, its items by status, the hosts
+/// that worked them, each org's stage and its throughput.
 /// </summary>
-public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, TimeProvider time)
+public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, WorkItemStore workItems, TimeProvider time)
 {
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -67,9 +70,22 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, TimeProvider ti
 
         var now = time.GetUtcNow();
         var aggregates = await store.AggregatesAsync(now, cancellationToken);
-        return html
-            ? new HtmlResponse(WeeklyStatusPage.Render(runs.Select(StatusPageRun.From).ToList(), aggregates, now))
-            : new JsonResponse(StatusCodes.Status200OK, new { runs, nextCursor, aggregates });
+        var work = await workItems.SummarizeRunsAsync(runs.Select(run => (Guid)run["run_id"]!).ToList(), cancellationToken);
+        if (html)
+        {
+            return new HtmlResponse(WeeklyStatusPage.Render(
+                runs.Select(run => StatusPageRun.From(run, work.GetValueOrDefault((Guid)run["run_id"]!), now)).ToList(), aggregates, now));
+        }
+
+        foreach (var run in runs)
+        {
+            var summary = work.GetValueOrDefault((Guid)run["run_id"]!);
+            run["items_total"] = summary?.Progress.ItemsTotal ?? 0;
+            run["items_final"] = summary?.Progress.ItemsFinal ?? 0;
+            run["host_count"] = summary?.Hosts ?? 0;
+        }
+
+        return new JsonResponse(StatusCodes.Status200OK, new { runs, nextCursor, aggregates });
     }
 
     public async Task<IResult> GetAsync(string runId, CancellationToken cancellationToken)
@@ -79,8 +95,29 @@ public sealed class WeeklyRunsDiagEndpoint(WeeklyRunStore store, TimeProvider ti
             return HttpErrors.For(Refusal.Invalid("INVALID_UUID", "run_id must be a UUID.", "run_id"));
         }
 
-        return await store.FindAsync(id, cancellationToken) is { } run
-            ? new JsonResponse(StatusCodes.Status200OK, run)
-            : HttpErrors.For(new Refusal(RefusalKind.NotFound, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"));
+        if (await store.FindAsync(id, cancellationToken) is not { } run)
+        {
+            return HttpErrors.For(new Refusal(RefusalKind.NotFound, "RUN_NOT_FOUND", $"No run with run_id {id}.", "run_id"));
+        }
+
+        var progress = await workItems.ProgressAsync(id, cancellationToken);
+        var detail = await workItems.DetailAsync(id, cancellationToken);
+        run["items"] = new
+        {
+            Total = progress.ItemsTotal,
+            Pending = detail.ItemsByStatus["pending"],
+            Running = detail.ItemsByStatus["running"],
+            Final = detail.ItemsByStatus["final"],
+            detail.Outcomes,
+        };
+        run["hosts"] = detail.Hosts;
+        run["orgs"] = detail.Orgs;
+        run["throughput"] = new
+        {
+            progress.TeamsTotal,
+            progress.TeamsFinal,
+            TeamsFinalPerMinute = RunThroughput.TeamsPerMinute(progress.TeamsFinal, run, time.GetUtcNow()),
+        };
+        return new JsonResponse(StatusCodes.Status200OK, run);
     }
 }

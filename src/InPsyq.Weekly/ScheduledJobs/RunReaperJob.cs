@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Azure.Storage.Queues.Models;
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
@@ -16,7 +17,7 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.ScheduledJobs;
 
 public sealed record ReaperFindings(
-    IReadOnlyList<AbandonedRun> AbandonedRuns, IReadOnlyList<LostExecution> LostExecutions, IReadOnlyList<string> DeletedLockBlobs);
+    IReadOnlyList<AbandonedRun> AbandonedRuns, IReadOnlyList<LostExecution> LostExecutions, IReadOnlyList<string> DeletedLockBlobs, int DeletedPoisonMessages);
 
 /// <summary>
 /// <c>run-reaper</c>: ends every run whose heartbeat is older than <c>WEEKLY_RUN_STALL_SECONDS</c> (in this order: its
@@ -26,7 +27,8 @@ public sealed record ReaperFindings(
 /// has no leased lock blob whose metadata names its run (it died before it took one); marks
 /// <c>failed</c> with <c>HOST_LOST</c> every job attempt still running past its timeout + grace (its runner would
 /// have recorded a timeout by then, so its host is gone); deletes lock blobs that are unleased and past their
-/// <c>expires_at</c>; raises a <c>run_abandoned</c> alert per abandoned run and retries the alert outbox.
+/// <c>expires_at</c>; deletes the messages of <c>{WEEKLY_WORK_QUEUE}-poison</c> older than 7 days whose run is final
+/// (or unknown); raises a <c>run_abandoned</c> alert per abandoned run and retries the alert outbox.
 /// </summary>
 public sealed partial class RunReaperJob(
     WeeklyRunStore runs,
@@ -34,6 +36,7 @@ public sealed partial class RunReaperJob(
     LockFences fences,
     JobExecutionLog executions,
     BlobStore blobs,
+    WorkQueueClient queue,
     JobRegistry registry,
     AlertService alerts,
     IOptions<LockOptions> options,
@@ -42,6 +45,12 @@ public sealed partial class RunReaperJob(
     ILogger<RunReaperJob> logger) : IJob
 {
     public const string Id = "run-reaper";
+
+    /// <summary>Received poison messages stay out of sight this long, so one sweep sees each once.</summary>
+    private static readonly TimeSpan s_poisonSweepVisibility = TimeSpan.FromSeconds(60);
+
+    /// <summary>At most this many batches of poison messages per reaper run; the next run goes on.</summary>
+    private const int MaxPoisonBatches = 20;
 
     public static JobDefinition Define(IServiceProvider services, JobHandler handler) =>
         new(Id, "Run reaper", services.GetRequiredService<IOptions<JobsOptions>>().Value.RunReaperSchedule, handler)
@@ -64,7 +73,8 @@ public sealed partial class RunReaperJob(
         var findings = new ReaperFindings(
             [.. stalled, .. await MarkAbandonedRunsAsync(now, locks, cancellationToken)],
             await MarkLostExecutionsAsync(now, cancellationToken),
-            await DeleteExpiredLocksAsync(now, locks, cancellationToken));
+            await DeleteExpiredLocksAsync(now, locks, cancellationToken),
+            await DeleteOldPoisonAsync(now, cancellationToken));
         foreach (var run in findings.AbandonedRuns)
         {
             var message = stalled.Contains(run)
@@ -81,6 +91,7 @@ public sealed partial class RunReaperJob(
             ["lost_executions"] = findings.LostExecutions.Count,
             ["deleted_lock_blobs"] = findings.DeletedLockBlobs.Count,
             ["lock_blobs"] = locks.Count,
+            ["deleted_poison_messages"] = findings.DeletedPoisonMessages,
             ["alerts_sent"] = delivery.Sent,
             ["alerts_retrying"] = delivery.Retrying,
             ["alerts_failed"] = delivery.Failed,
@@ -177,6 +188,50 @@ public sealed partial class RunReaperJob(
         return deleted;
     }
 
+    /// <summary>
+    /// Deletes the poison messages older than 7 days whose run is final or unknown (a message that names no run
+    /// included); those of runs still running are kept, and every kept message is made visible again at the end.
+    /// </summary>
+    private async Task<int> DeleteOldPoisonAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        var kept = new List<QueueMessage>();
+        for (var batch = 0; batch < MaxPoisonBatches; batch++)
+        {
+            var messages = await queue.ReceivePoisonAsync(s_poisonSweepVisibility, cancellationToken);
+            if (messages.Count == 0)
+            {
+                break;
+            }
+
+            var old = messages
+                .Where(message => message.InsertedOn < now - WorkQueueClient.PoisonRetention)
+                .Select(message => (Message: message, RunId: WorkMessage.FromJson(message.Body.ToString())?.RunId))
+                .ToList();
+            var running = await runs.WhichRunningAsync(old.Select(entry => entry.RunId).OfType<Guid>().ToHashSet(), cancellationToken);
+            var deletable = old.Where(entry => entry.RunId is not { } runId || !running.Contains(runId)).Select(entry => entry.Message).ToHashSet();
+            foreach (var message in deletable)
+            {
+                await queue.DeletePoisonAsync(message, cancellationToken);
+            }
+
+            deleted += deletable.Count;
+            kept.AddRange(messages.Where(message => !deletable.Contains(message)));
+        }
+
+        foreach (var message in kept)
+        {
+            await queue.ReturnPoisonAsync(message, cancellationToken);
+        }
+
+        if (deleted > 0)
+        {
+            LogPoisonDeleted(deleted);
+        }
+
+        return deleted;
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} stalled: fences tombstoned, open items not started, leases broken, marked abandoned")]
     private partial void LogStalled(Guid runId);
 
@@ -185,6 +240,9 @@ public sealed partial class RunReaperJob(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} execution {ExecutionId} attempt {Attempt} marked failed: HOST_LOST")]
     private partial void LogHostLost(string jobId, Guid executionId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} poison message(s) older than 7 days whose run is final or unknown")]
+    private partial void LogPoisonDeleted(int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lock blob {LockName} kept: it changed since it was listed ({ErrorCode})")]
     private partial void LogLockKept(string lockName, string? errorCode);

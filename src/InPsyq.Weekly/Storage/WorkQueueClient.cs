@@ -50,6 +50,15 @@ public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int Poiso
 /// </summary>
 public sealed class WorkQueueClient
 {
+    /// <summary>The most messages one peek or receive returns.</summary>
+    public const int MaxBatch = 32;
+
+    /// <summary>
+    /// How long a poison message is kept for inspection: it degrades the <c>work_queue</c> health check meanwhile, and
+    /// the reaper deletes it afterwards once its run is final.
+    /// </summary>
+    public static readonly TimeSpan PoisonRetention = TimeSpan.FromDays(7);
+
     private readonly TimeProvider _time;
 
     public WorkQueueClient(IOptions<StorageOptions> storage, IOptions<WorkOptions> work, TokenCredential credential, TimeProvider time)
@@ -106,4 +115,27 @@ public sealed class WorkQueueClient
         var now = _time.GetUtcNow();
         return new WorkQueueDepth(properties.Value.ApproximateMessagesCount, now - oldest, poison.Value.ApproximateMessagesCount, now - oldestPoison);
     }
+
+    /// <summary>
+    /// The poison messages moved there at or after <paramref name="since"/>. A peek sees the first
+    /// <see cref="MaxBatch"/> messages, the oldest (the queue is roughly first in, first out): those are judged by their
+    /// insertion time, the rest of the queue counts as younger.
+    /// </summary>
+    public async Task<int> CountPoisonSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var total = (await Poison.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+        var peeked = (await Poison.PeekMessagesAsync(MaxBatch, cancellationToken)).Value;
+        return peeked.Count(message => message.InsertedOn >= since) + Math.Max(0, total - peeked.Length);
+    }
+
+    /// <summary>Takes up to <see cref="MaxBatch"/> poison messages out of sight for <paramref name="visibility"/>, to look at or delete.</summary>
+    public async Task<IReadOnlyList<QueueMessage>> ReceivePoisonAsync(TimeSpan visibility, CancellationToken cancellationToken) =>
+        (await Poison.ReceiveMessagesAsync(MaxBatch, visibility, cancellationToken)).Value;
+
+    public Task DeletePoisonAsync(QueueMessage message, CancellationToken cancellationToken) =>
+        Poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+
+    /// <summary>Makes a received poison message visible again at once (it stays where it is).</summary>
+    public Task ReturnPoisonAsync(QueueMessage message, CancellationToken cancellationToken) =>
+        Poison.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken);
 }

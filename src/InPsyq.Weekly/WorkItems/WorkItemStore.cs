@@ -48,6 +48,22 @@ public sealed record WorkResult(
 /// <summary>How far a run is: items and teams in total and final.</summary>
 public sealed record WorkProgress(int ItemsTotal, int ItemsFinal, int TeamsTotal, int TeamsFinal);
 
+/// <summary>How far one run of a page of the history is: its progress and how many hosts worked its items.</summary>
+public sealed record RunWorkSummary(WorkProgress Progress, int Hosts);
+
+/// <summary>A host that worked items of a run (its latest delivery of each) and how many.</summary>
+public sealed record HostItems(string Host, int Items);
+
+/// <summary>An org's place in a run: the earliest stage it has open items of (else the last it reached), and how many are open.</summary>
+public sealed record OrgStage(Guid OrgId, PipelineStage Stage, int ItemsOpen);
+
+/// <summary>
+/// A run's items in detail: how many are <c>pending</c>, <c>running</c> and <c>final</c>, the outcomes of the final
+/// ones (<c>done</c>, <c>failed</c>, <c>not_started</c>), the hosts that worked them, and each org's stage.
+/// </summary>
+public sealed record RunWorkDetail(
+    IReadOnlyDictionary<string, int> ItemsByStatus, IReadOnlyDictionary<string, int> Outcomes, IReadOnlyList<HostItems> Hosts, IReadOnlyList<OrgStage> Orgs);
+
 /// <summary>
 /// Owns every statement on <c>weekly_work_items</c>, <c>weekly_work_results</c> and <c>weekly_work_outbox</c>. An item
 /// moves pending → running (a delivery's claim) → final. Every transition that makes an item final takes the run's
@@ -360,6 +376,96 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new WorkProgress(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
+    }
+
+    /// <summary>The progress and host count of each of <paramref name="runIds"/> that has items (one round trip for a page of runs).</summary>
+    public async Task<Dictionary<Guid, RunWorkSummary>> SummarizeRunsAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            with items as (
+                select run_id, stage, last_stage, status, host, team_ids from weekly_work_items where run_id = any($1)),
+            per_run as (
+                select run_id, count(*)::int as items_total, count(*) filter (where status = 'final')::int as items_final,
+                       count(distinct host)::int as hosts, min(stage) as first_stage, max(last_stage) as last_stage
+                from items group by run_id),
+            teams as (
+                select i.run_id, count(distinct team)::int as teams_total
+                from items i join per_run p on p.run_id = i.run_id and i.stage = p.first_stage
+                cross join lateral unnest(i.team_ids) team
+                group by i.run_id),
+            final_teams as (
+                select r.run_id, count(distinct r.team_id)::int as teams_final
+                from weekly_work_results r join per_run p on p.run_id = r.run_id
+                where r.status not in ('succeeded', 'skipped') or r.stage = p.last_stage
+                group by r.run_id)
+            select p.run_id, p.items_total, p.items_final, coalesce(t.teams_total, 0), coalesce(f.teams_final, 0), p.hosts
+            from per_run p left join teams t using (run_id) left join final_teams f using (run_id)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. runIds] });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var summaries = new Dictionary<Guid, RunWorkSummary>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            summaries[reader.GetGuid(0)] = new RunWorkSummary(
+                new WorkProgress(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)), reader.GetInt32(5));
+        }
+
+        return summaries;
+    }
+
+    /// <summary>A run's items by status and outcome, the hosts that worked them, and each org's stage, in one round trip.</summary>
+    public async Task<RunWorkDetail> DetailAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        foreach (var sql in new[]
+                 {
+                     "select status, outcome, count(*)::int from weekly_work_items where run_id = $1 group by status, outcome",
+                     "select host, count(*)::int from weekly_work_items where run_id = $1 and host is not null group by host order by host",
+                     """
+                     select org_id, coalesce(min(stage) filter (where status <> 'final'), max(stage)), count(*) filter (where status <> 'final')::int
+                     from weekly_work_items where run_id = $1 group by org_id order by org_id
+                     """,
+                 })
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+            batch.BatchCommands.Add(command);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var byStatus = new Dictionary<string, int>(StringComparer.Ordinal) { ["pending"] = 0, ["running"] = 0, ["final"] = 0 };
+        var outcomes = new Dictionary<string, int>(StringComparer.Ordinal) { ["done"] = 0, ["failed"] = 0, ["not_started"] = 0 };
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byStatus[reader.GetString(0)] += reader.GetInt32(2);
+            if (!reader.IsDBNull(1))
+            {
+                outcomes[reader.GetString(1)] += reader.GetInt32(2);
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var hosts = new List<HostItems>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            hosts.Add(new HostItems(reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var orgs = new List<OrgStage>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            orgs.Add(new OrgStage(reader.GetGuid(0), (PipelineStage)reader.GetInt16(1), reader.GetInt32(2)));
+        }
+
+        return new RunWorkDetail(byStatus, outcomes, hosts, orgs);
+    }
+
+    /// <summary>When a delivery last started any work item (of any run); null when none ever did.</summary>
+    public async Task<DateTimeOffset?> LastStartedAtAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select max(started_at) from weekly_work_items");
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime startedAt ? new DateTimeOffset(startedAt, TimeSpan.Zero) : null;
     }
 
     /// <summary>Outbox rows not yet confirmed sent and older than <paramref name="olderThan"/>, whose items are not final.</summary>

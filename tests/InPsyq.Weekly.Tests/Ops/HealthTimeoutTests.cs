@@ -48,6 +48,23 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_hung_queue_endpoint_makes_work_queue_unhealthy_within_the_timeout()
+    {
+        using var hung = new HungListener();
+        var (status, report, text, elapsed) = await CheckAsync(new()
+        {
+            ["BLOB_CONNECTION_STRING"] = TestEnvironment.BlobConnectionString.Replace(":10101/", $":{hung.Port}/", StringComparison.Ordinal),
+        });
+
+        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(TimeoutSeconds + 1));
+        Assert.Equal(503, status);
+        Assert.Equal(HealthStatus.Unhealthy, report.Checks["work_queue"].Status);
+        Assert.Contains("No answer within 2 s", report.Checks["work_queue"].Message, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, report.Checks["blob_storage"].Status);
+        Assert.DoesNotContain(hung.Port.ToString(CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_hung_Postgres_makes_database_checks_unhealthy_within_the_timeout()
     {
         using var hung = new HungListener();
@@ -129,7 +146,7 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
         var untagged = new Throws(new InvalidOperationException("not a weekly check"));
         var (_, report, _, _) = await CheckAsync(new(), checks => checks.AddCheck("other", untagged));
 
-        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "llm"], report.Checks.Keys);
+        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "work_queue", "llm"], report.Checks.Keys);
         Assert.Equal(0, untagged.Calls);
     }
 
@@ -140,7 +157,7 @@ public sealed class HealthTimeoutTests(IntegrationFixture fixture) : IClassFixtu
             .GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
 
         var weekly = registrations.Where(WeeklyHealthChecks.IsWeekly).ToList();
-        Assert.Equal(7, weekly.Count);
+        Assert.Equal(8, weekly.Count);
         Assert.All(weekly, registration =>
         {
             Assert.Equal(TimeSpan.FromSeconds(1.5), registration.Timeout);

@@ -20,6 +20,9 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
 
         public List<(Guid RunId, IsoWeek Week)> Runs { get; } = [];
 
+        /// <summary>A run in progress with work items (see <see cref="WorkRows.AddRunInProgressAsync"/>).</summary>
+        public RunInProgress Running { get; private set; } = null!;
+
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
@@ -46,6 +49,9 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
                 var runId = await rows.AddAsync(status, week.EndUtc.AddHours(2 + i), week, durationMs: duration, details: details);
                 Runs.Add((runId, week));
             }
+
+            Running = await WorkRows.AddRunInProgressAsync(DataSource, DateTimeOffset.UtcNow.AddMinutes(-10), lastWeek);
+            Runs.Add((Running.RunId, lastWeek));
         }
     }
 
@@ -69,6 +75,26 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_running_run_shows_its_progress_and_the_run_table_shows_items_hosts_and_throughput()
+    {
+        var html = await GetHtmlAsync("/api/internal/diag/weekly-runs", acceptHtml: true);
+
+        var progress = html[html.IndexOf("<h2>In progress</h2>", StringComparison.Ordinal)..html.IndexOf("<h2>Timeline</h2>", StringComparison.Ordinal)];
+        Assert.Contains(fixture.Running.RunId.ToString(), progress, StringComparison.Ordinal);
+        Assert.Contains("width:50%\"></span></span>items 1/2 final", progress, StringComparison.Ordinal);
+        Assert.Contains("teams 1/3 final", progress, StringComparison.Ordinal);
+        Assert.Contains("2 host(s) · 0.1 teams/min", progress, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Runs[0].RunId.ToString(), progress, StringComparison.Ordinal);
+
+        var table = html[html.IndexOf("<h2>Runs</h2>", StringComparison.Ordinal)..];
+        Assert.Contains("<th>Items final</th><th>Hosts</th><th>Throughput</th>", table, StringComparison.Ordinal);
+        var runningRow = RowOf(table, fixture.Running.RunId);
+        Assert.Contains("<td class=\"num\">1/2</td><td class=\"num\">2</td>", runningRow, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num\">0.1 teams/min</td>", runningRow, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num\">–</td><td class=\"num\">–</td>", RowOf(table, fixture.Runs[0].RunId), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,6 +125,13 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The run table's row of <paramref name="runId"/>.</summary>
+    private static string RowOf(string table, Guid runId)
+    {
+        var end = table.IndexOf(runId.ToString(), StringComparison.Ordinal);
+        return table[table.LastIndexOf("<tr>", end, StringComparison.Ordinal)..end];
     }
 
     private static async Task<(int ExitCode, string Output)> RunChromiumAsync(string profile, string screenshot, string url)

@@ -47,7 +47,7 @@ public sealed class WeeklyHealthTests(WeeklyHealthTests.Fixture fixture) : IClas
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal("healthy", body.GetProperty("status").GetString());
-        foreach (var check in new[] { "postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs" })
+        foreach (var check in new[] { "postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "work_queue" })
         {
             Assert.Equal("healthy", Status(body, check));
         }
@@ -73,7 +73,7 @@ public sealed class WeeklyHealthTests(WeeklyHealthTests.Fixture fixture) : IClas
         Assert.Equal(s_now, body.GetProperty("checked_at").GetDateTimeOffset());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
         var checks = body.GetProperty("checks");
-        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "llm"], checks.EnumerateObject().Select(check => check.Name));
+        Assert.Equal(["postgres", "blob_storage", "auth", "weekly_run", "locks", "jobs", "work_queue", "llm"], checks.EnumerateObject().Select(check => check.Name));
         Assert.All(checks.EnumerateObject(), check =>
         {
             Assert.Equal(["status", "observed_value", "observed_unit", "message", "duration_ms"], check.Value.EnumerateObject().Select(property => property.Name));
