@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace InPsyq.Weekly.Tests.Reliability;
 
