@@ -19,13 +19,13 @@ namespace InPsyq.Weekly.Tests.Reliability;
 public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutputHelper output) : IClassFixture<DistributedRunFixture>
 {
     private static readonly TimeSpan s_runLimit = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan s_quickLlm = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan s_slowLlm = TimeSpan.FromMilliseconds(1500);
 
     [Fact]
     public async Task Three_host_processes_share_one_week_and_store_what_a_single_process_run_stores()
     {
-        fixture.Llm.Default = DistributedRunFixture.Reply(TimeSpan.FromMilliseconds(300));
-        var settings = fixture.HostSettings;
+        var settings = SettingsWithLlmLatency(s_quickLlm);
         await using var workerA = ChildHost.Start(settings, "worker");
         await using var workerB = ChildHost.Start(settings, "worker");
         await using var serve = await ChildHost.ServeAsync(settings);
@@ -47,8 +47,7 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
     [Fact]
     public async Task A_worker_killed_mid_item_loses_nothing_its_item_is_redelivered_and_the_run_stores_what_an_undisturbed_run_stores()
     {
-        fixture.Llm.Default = DistributedRunFixture.Reply(s_slowLlm);
-        var settings = fixture.HostSettings;
+        var settings = SettingsWithLlmLatency(s_slowLlm);
         await using var victim = ChildHost.Start(settings, "worker");
         await using var survivor = ChildHost.Start(settings, "worker");
         var runId = await AdmitHereAsync();
@@ -56,16 +55,14 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
 
         victim.Kill();
 
-        Assert.Equal("completed", await WaitUntilFinalAsync(runId));
+        await AssertCompletedAsReferenceAsync(runId);
         await AssertRedeliveredAsync(itemId, survivor);
-        await AssertStoredAsReferenceAsync(runId);
     }
 
     [Fact]
     public async Task A_worker_stopped_with_SIGTERM_exits_0_and_its_item_comes_back_to_another_worker()
     {
-        fixture.Llm.Default = DistributedRunFixture.Reply(s_slowLlm);
-        var settings = fixture.HostSettings;
+        var settings = SettingsWithLlmLatency(s_slowLlm);
         await using var stopped = ChildHost.Start(settings, "worker");
         var runId = await AdmitHereAsync();
         var (itemId, _) = await WaitForInterpretationItemHeldByAsync(stopped);
@@ -76,17 +73,15 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
         // A graceful stop records nothing for the teams it did not finish and leaves the item to its message.
         Assert.Equal("running", await fixture.ScalarAsync<string>("select status from weekly_work_items where item_id = $1", itemId));
         await using var successor = ChildHost.Start(settings, "worker");
-        Assert.Equal("completed", await WaitUntilFinalAsync(runId));
+        await AssertCompletedAsReferenceAsync(runId);
         await AssertRedeliveredAsync(itemId, successor);
         Assert.Equal(0L, await fixture.ScalarAsync<long>("select count(*) from weekly_work_items where host = $1 and status <> 'final'", stopped.HostName));
-        await AssertStoredAsReferenceAsync(runId);
     }
 
     [Fact]
     public async Task Run_weekly_with_no_wait_prints_the_run_id_exits_0_and_a_worker_runs_it()
     {
-        fixture.Llm.Default = DistributedRunFixture.Reply(TimeSpan.FromMilliseconds(300));
-        var settings = fixture.HostSettings;
+        var settings = SettingsWithLlmLatency(s_quickLlm);
         await using var worker = ChildHost.Start(settings, "worker");
         await using var cli = ChildHost.Start(settings, "run-weekly", "--no-wait", "--force", "--json");
 
@@ -95,16 +90,14 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
         var printed = JsonNode.Parse(Assert.Single(cli.StandardOutput()))!;
         Assert.Equal("running", printed["status"]!.GetValue<string>());
         var runId = Guid.Parse(printed["run_id"]!.GetValue<string>());
-        Assert.Equal("completed", await WaitUntilFinalAsync(runId));
+        await AssertCompletedAsReferenceAsync(runId);
         Assert.Equal([worker.HostName], (await HostsOfAsync(runId)).Keys);
-        await AssertStoredAsReferenceAsync(runId);
     }
 
     [Fact]
     public async Task Run_weekly_interrupted_with_SIGINT_exits_130_and_a_worker_finishes_its_run()
     {
-        fixture.Llm.Default = DistributedRunFixture.Reply(s_slowLlm);
-        var settings = fixture.HostSettings;
+        var settings = SettingsWithLlmLatency(s_slowLlm);
         await using var helper = ChildHost.Start(settings, "worker");
         await using var cli = ChildHost.Start(settings, "run-weekly", "--force");
         var (itemId, runId) = await WaitForInterpretationItemHeldByAsync(cli);
@@ -112,9 +105,15 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
         await cli.SignalAsync("INT");
 
         Assert.Equal(130, await cli.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Equal("completed", await WaitUntilFinalAsync(runId));
+        await AssertCompletedAsReferenceAsync(runId);
         await AssertRedeliveredAsync(itemId, helper);
-        await AssertStoredAsReferenceAsync(runId);
+    }
+
+    /// <summary>The host processes' settings, with the fake LLM answering after <paramref name="latency"/>.</summary>
+    private Dictionary<string, string?> SettingsWithLlmLatency(TimeSpan latency)
+    {
+        fixture.Llm.Default = DistributedRunFixture.Reply(latency);
+        return fixture.HostSettings;
     }
 
     /// <summary>Admits a forced run of the week in this process and leaves its items to the host processes.</summary>
@@ -141,13 +140,14 @@ public sealed class DistributedRunTests(DistributedRunFixture fixture, ITestOutp
         return held!.Value;
     }
 
-    private async Task<string> WaitUntilFinalAsync(Guid runId)
+    private async Task AssertCompletedAsReferenceAsync(Guid runId)
     {
         var status = "running";
         await Eventually.UntilAsync(
             async () => (status = await fixture.ScalarAsync<string>("select status from weekly_runs where run_id = $1", runId)) != "running",
             $"run {runId} is final", s_runLimit, TimeSpan.FromMilliseconds(100));
-        return status;
+        Assert.Equal("completed", status);
+        await AssertStoredAsReferenceAsync(runId);
     }
 
     /// <summary>The interrupted delivery's item was delivered again, to <paramref name="taker"/>, which finished it.</summary>
