@@ -39,6 +39,9 @@ public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs
         PostgresException { IsTransient: false } => null,
         NpgsqlException => Dependency.Postgres,
         RequestFailedException => Dependency.BlobStorage,
+        // The Azure SDK's retries give up with every attempt's failure (e.g. a connection refused three times).
+        AggregateException { InnerExceptions: [var first, ..] } aggregate when aggregate.InnerExceptions.All(inner => FailedDependencyOf(inner) is not null) =>
+            FailedDependencyOf(first),
         _ => null,
     };
 

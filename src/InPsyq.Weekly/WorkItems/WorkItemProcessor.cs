@@ -68,6 +68,8 @@ public sealed partial class WorkItemProcessor(
             case Delivery.Poisoned poisoned:
                 LogPoisoned(poisoned.Item.ItemId, poisoned.Item.RunId, poisoned.Item.Attempts);
                 await ContinueAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
+                // The message moves to the poison queue: this copy, then the host deletes the delivered one.
+                await queue.Poison.SendMessageAsync(new WorkMessage(poisoned.Item.RunId, itemId, traceparent).ToJson(), cancellationToken);
                 return poisoned.Completion;
             default:
                 LogStale(itemId);

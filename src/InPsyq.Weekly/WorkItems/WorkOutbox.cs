@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.WorkItems;
@@ -8,36 +9,56 @@ namespace InPsyq.Weekly.WorkItems;
 /// <summary>
 /// Sends the messages of items once the transaction that created them (and their outbox rows) has committed, and
 /// confirms them; rows whose send was never confirmed (the sender died in between) are sent again by any worker.
-/// A message sent twice is harmless: its second delivery finds the item claimed or final.
+/// A message sent twice is harmless: its second delivery finds the item claimed or final. A send that fails (the
+/// queue does not answer) fails nothing: the items are committed, and their rows wait for a worker's resend.
 /// </summary>
-public sealed class WorkOutbox(WorkItemStore items, WorkQueueClient queue, IOptions<WorkOptions> options)
+public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queue, IOptions<WorkOptions> options, ILogger<WorkOutbox> logger)
 {
     private const int ResendBatch = 100;
 
-    public async Task SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, CancellationToken cancellationToken)
+    /// <summary>Sends the items' messages and confirms those sent; returns how many were.</summary>
+    public async Task<int> SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, CancellationToken cancellationToken)
     {
         if (itemIds.Count == 0)
         {
-            return;
+            return 0;
         }
 
-        foreach (var itemId in itemIds)
+        var sent = new List<Guid>();
+        try
         {
-            await queue.SendAsync(new WorkMessage(runId, itemId, Activity.Current?.Id), cancellationToken);
+            foreach (var itemId in itemIds)
+            {
+                await queue.SendAsync(new WorkMessage(runId, itemId, Activity.Current?.Id), cancellationToken);
+                sent.Add(itemId);
+            }
+        }
+        catch (Exception e) when (DependencyProbe.FailedDependencyOf(e) is not null && !cancellationToken.IsCancellationRequested)
+        {
+            LogSendFailed(itemIds.Count - sent.Count, runId, e.GetType().Name);
         }
 
-        await items.MarkSentAsync(itemIds, cancellationToken);
+        if (sent.Count > 0)
+        {
+            await items.MarkSentAsync(sent, cancellationToken);
+        }
+
+        return sent.Count;
     }
 
-    /// <summary>Sends again the rows older than <c>WEEKLY_WORK_OUTBOX_RESEND_SECONDS</c> whose send was not confirmed; returns how many.</summary>
+    /// <summary>Sends again the rows older than <c>WEEKLY_WORK_OUTBOX_RESEND_SECONDS</c> whose send was not confirmed; returns how many were sent.</summary>
     public async Task<int> ResendAsync(CancellationToken cancellationToken)
     {
         var rows = await items.UnsentAsync(options.Value.OutboxResend, ResendBatch, cancellationToken);
+        var sent = 0;
         foreach (var run in rows.GroupBy(row => row.RunId))
         {
-            await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], cancellationToken);
+            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], cancellationToken);
         }
 
-        return rows.Count;
+        return sent;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} work item messages of run {RunId} ({Error}); their outbox rows are sent again later")]
+    private partial void LogSendFailed(int count, Guid runId, string error);
 }

@@ -65,7 +65,7 @@ public class IntegrationFixture : IAsyncLifetime
         await queues.GetQueueClient(WorkQueue + "-poison").CreateIfNotExistsAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var owned in Enumerable.Reverse(_owned))
         {

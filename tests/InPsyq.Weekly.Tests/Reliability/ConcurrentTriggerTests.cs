@@ -25,8 +25,8 @@ public sealed class ConcurrentTriggerTests(IntegrationFixture fixture) : IClassF
         }
 
         settings["LLM_TIMEOUT_SECONDS"] = "10";
-        await using var hostA = await ChildHost.StartAsync(settings);
-        await using var hostB = await ChildHost.StartAsync(settings);
+        await using var hostA = await ChildHost.ServeAsync(settings);
+        await using var hostB = await ChildHost.ServeAsync(settings);
         foreach (var host in new[] { hostA, hostB })
         {
             using var warmUp = await TriggerAsync(host, "{\"dry_run\":true}");

@@ -38,7 +38,7 @@ public sealed class HostKillTests(IntegrationFixture fixture) : IClassFixture<In
             settings[key] = value;
         }
 
-        await using var host = await ChildHost.StartAsync(settings);
+        await using var host = await ChildHost.ServeAsync(settings);
         using var trigger = new HttpRequestMessage(HttpMethod.Post, "/api/internal/run-weekly") { Content = new StringContent("{\"mode\":\"FULL\"}", Encoding.UTF8, "application/json") };
         trigger.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
         var pending = host.Client.SendAsync(trigger);

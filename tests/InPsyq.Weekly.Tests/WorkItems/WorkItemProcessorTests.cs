@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Pipeline;
@@ -62,6 +63,90 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
         Assert.All(results.Where(result => result.TeamId != kept && result.Stage == PipelineStage.Rollup), result => Assert.Equal(StageStatus.Succeeded, result.Status));
     }
 
+    [Fact]
+    public async Task A_message_for_a_final_item_of_a_finished_run_is_deleted_and_changes_nothing()
+    {
+        var week = s_week.AddWeeks(-5);
+        await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
+        var services = fixture.CreateServices(new Dictionary<string, string?> { ["WEEKLY_WORK_ITEM_TEAMS"] = "50" });
+        var runId = await PlanAsync(services, new RunRequest(week, null, null, RunMode.PipelineOnly, DryRun: false, Force: false));
+        await WorkUntilFinalAsync(services, runId);
+        var before = await RowsOfRunAsync(runId);
+        var queue = services.GetRequiredService<WorkQueueClient>();
+
+        // At-least-once delivery: the message of an item that is final comes again (a resend, a lapsed visibility).
+        await queue.SendAsync(new WorkMessage(runId, await ScalarAsync<Guid>("select item_id from weekly_work_items where run_id = $1 order by item_id limit 1", runId)), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await services.GetRequiredService<WorkQueueWorker>().WorkAsync(
+            async cancellationToken => (await queue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0, timeout.Token);
+
+        Assert.False(timeout.IsCancellationRequested, "the duplicate message was not deleted within 30 s");
+        Assert.Equal(before, await RowsOfRunAsync(runId));
+        Assert.Empty((await queue.Poison.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task Item_messages_whose_send_failed_at_admission_are_sent_again_by_a_worker_and_the_run_completes()
+    {
+        var week = s_week.AddWeeks(-7);
+        await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
+        var settings = new Dictionary<string, string?> { ["WEEKLY_WORK_ITEM_TEAMS"] = "4", ["WEEKLY_WORK_OUTBOX_RESEND_SECONDS"] = "0.2" };
+        // The admitting instance reaches Postgres and blob storage but not the queue (its endpoint is a closed port).
+        var unreachableQueue = new Dictionary<string, string?>(settings)
+        {
+            ["BLOB_CONNECTION_STRING"] = Regex.Replace(
+                TestEnvironment.BlobConnectionString, @"QueueEndpoint=http://127\.0\.0\.1:\d+", $"QueueEndpoint=http://127.0.0.1:{Reliability.ChildHost.FreePort()}"),
+        };
+        var request = new RunRequest(week, null, null, RunMode.PipelineOnly, DryRun: false, Force: false);
+
+        var admitted = await fixture.CreateServices(unreachableQueue).GetRequiredService<WeeklyRunner>()
+            .RunAsync(request, RunTrigger.Cli, CancellationToken.None, waitAtMost: TimeSpan.Zero);
+
+        // Admitted all the same: its items are committed with their outbox rows, which wait to be sent.
+        Assert.Null(admitted.Report);
+        var runId = admitted.RunningRunId!.Value;
+        var services = fixture.CreateServices(settings);
+        var store = services.GetRequiredService<WorkItemStore>();
+        Assert.Equal(
+            await ScalarAsync<long>("select count(*) from weekly_work_items where run_id = $1", runId),
+            (await store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Count(row => row.RunId == runId));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var runs = services.GetRequiredService<WeeklyRunStore>();
+        await services.GetRequiredService<WorkQueueWorker>().WorkAsync(
+            async cancellationToken => (await runs.FindWorkAsync(runId, cancellationToken))!.Status != "running", timeout.Token);
+
+        Assert.False(timeout.IsCancellationRequested, "the run did not become final within 60 s");
+        Assert.Equal("completed", (await runs.FindAsync(runId, CancellationToken.None))!["status"]);
+        Assert.DoesNotContain(await store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None), row => row.RunId == runId);
+    }
+
+    [Fact]
+    public async Task An_item_delivered_more_than_the_maximum_fails_its_teams_its_message_goes_to_the_poison_queue_and_the_run_ends()
+    {
+        var week = s_week.AddWeeks(-9);
+        await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
+        var services = fixture.CreateServices(new Dictionary<string, string?> { ["WEEKLY_WORK_ITEM_TEAMS"] = "50", ["WEEKLY_WORK_MAX_ATTEMPTS"] = "2" });
+        var store = services.GetRequiredService<WorkItemStore>();
+        var runId = await PlanAsync(services, new RunRequest(week, null, null, RunMode.PipelineOnly, DryRun: false, Force: false));
+        var doomed = (await store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).First(row => row.RunId == runId).ItemId;
+        // Two deliveries of it died without finishing; the queue's delivery is the third.
+        Assert.IsType<Delivery.Claimed>(await store.ClaimAsync(doomed, "crashed-host", 2, 50, CancellationToken.None));
+        var second = Assert.IsType<Delivery.Claimed>(await store.ClaimAsync(doomed, "crashed-host", 2, 50, CancellationToken.None));
+
+        await WorkUntilFinalAsync(services, runId);
+
+        var results = await store.ResultsAsync(runId, CancellationToken.None);
+        var doomedTeams = second.Item.TeamIds.ToHashSet();
+        Assert.All(results.Where(result => doomedTeams.Contains(result.TeamId)), result => Assert.Equal(
+            result.Stage == PipelineStage.Rollup ? (StageStatus.Failed, WorkItemStore.PoisonedCode) : (StageStatus.NotStarted, null),
+            (result.Status, result.Code)));
+        Assert.All(results.Where(result => !doomedTeams.Contains(result.TeamId)), result => Assert.Contains(result.Status, new[] { StageStatus.Succeeded, StageStatus.Skipped }));
+        Assert.Equal("partial", (await services.GetRequiredService<WeeklyRunStore>().FindAsync(runId, CancellationToken.None))!["status"]);
+        var poisoned = (await services.GetRequiredService<WorkQueueClient>().Poison.PeekMessagesAsync(32)).Value
+            .Select(message => WorkMessage.FromJson(message.Body.ToString())?.ItemId);
+        Assert.Contains(doomed, poisoned);
+    }
+
     /// <summary>Admission as far as the items: the audit row with its deadline, every org's fence, the first stage's items.</summary>
     private static async Task<Guid> PlanAsync(IServiceProvider services, RunRequest request)
     {
@@ -79,6 +164,21 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
             runId, stages[0], stages[^1], [.. orgs.Select(org => new PlannedOrg(org.OrgId, [.. org.Teams.Select(team => team.TeamId)]))], [],
             services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Configuration.WorkOptions>>().Value.ItemTeams, CancellationToken.None);
         return runId;
+    }
+
+    /// <summary>Every row the run has (its audit row, items and team results), as text.</summary>
+    private Task<string> RowsOfRunAsync(Guid runId) => ScalarAsync<string>("""
+        select concat_ws(E'\n',
+            (select to_jsonb(r)::text from weekly_runs r where run_id = $1),
+            (select string_agg(to_jsonb(i)::text, E'\n' order by item_id) from weekly_work_items i where run_id = $1),
+            (select string_agg(to_jsonb(w)::text, E'\n' order by team_id, stage) from weekly_work_results w where run_id = $1))
+        """, runId);
+
+    private async Task<T> ScalarAsync<T>(string sql, Guid runId)
+    {
+        await using var command = fixture.DataSource.CreateCommand(sql);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = runId });
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Sends the planned items' messages and works the queue until the run is final.</summary>
