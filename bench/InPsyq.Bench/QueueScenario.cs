@@ -105,13 +105,16 @@ internal sealed class QueueScenario(IServiceProvider services, NpgsqlDataSource 
     }
 
     /// <summary>
-    /// How many items each host worked (the admitting process is not among them), and per stage when its first item
+    /// How many items each host worked and how long it was busy with them (the admitting process is not among them; two
+    /// items at once count twice), and per stage when its first item
     /// started and its last one finished, in seconds after the run started, with the mean wait of its items on the queue.
     /// </summary>
     private async Task<string> WorkSummaryAsync(Guid runId, CancellationToken cancellationToken)
     {
         var hosts = await ReadLinesAsync("""
-            select host || ': ' || count(*) from weekly_work_items where run_id = $1 group by host order by host
+            select format('%s %s (stage 3: %s, busy %s s)', host, count(*), count(*) filter (where stage = 3),
+                          round(extract(epoch from sum(finished_at - started_at))::numeric, 1))
+            from weekly_work_items where run_id = $1 group by host order by host
             """, runId, cancellationToken);
         var stages = await ReadLinesAsync("""
             select format('stage %s: %s items, %s–%s s, queue wait %s s', i.stage, count(*),
