@@ -19,13 +19,15 @@ internal static class LockScenario
             var now = DateTimeOffset.UtcNow;
             var holder = new LockHolder(Guid.NewGuid(), "cli", "FULL", "all", now, now.AddMinutes(10), "bench");
             var started = Stopwatch.GetTimestamp();
-            var attempt = await locks.TryAcquireAsync(key, holder, cancellationToken);
+            if (!(await locks.TryAcquireAsync(key, holder, cancellationToken)).Acquired)
+            {
+                throw new InvalidOperationException($"Cycle {i}: the lock was not free.");
+            }
+
             acquire.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            var held = attempt.Lock ?? throw new InvalidOperationException($"Cycle {i}: the lock was not free.");
             started = Stopwatch.GetTimestamp();
-            await held.ReleaseAsync();
+            await locks.ReleaseAsync(key, holder.RunId, cancellationToken);
             release.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            await held.DisposeAsync();
         }
 
         acquire.Sort();

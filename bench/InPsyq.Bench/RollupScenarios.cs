@@ -42,7 +42,7 @@ internal sealed class RollupScenarios(IServiceProvider services, NpgsqlDataSourc
         foreach (var org in await services.GetRequiredService<TenantDirectory>().LoadScopeAsync(null, null, cancellationToken))
         {
             await fences.TakeAsync(week, org.OrgId, runId, cancellationToken);
-            var orgStage = await stage.BeginOrgAsync(new OrgStageContext(runId, week, org, false, new OrgProgress(org), fences, _ => { }), cancellationToken);
+            var orgStage = await stage.BeginOrgAsync(new OrgStageContext(runId, week, org, false, new OrgProgress(org), fences.For(week, org.OrgId, runId), _ => { }), cancellationToken);
             var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(org.Teams, options, async (team, token) =>
             {
