@@ -48,7 +48,7 @@ public sealed class WorkQueueHealthCheck(WorkQueueClient queue, WorkItemStore wo
         }
 
         return youngPoison > 0
-            ? HealthCheckResult.Degraded($"{summary} Messages no delivery could work were moved to the poison queue.", data: observed)
+            ? HealthCheckResult.Degraded($"{summary} Messages of poisoned items (or that no delivery could work) were moved to the poison queue.", data: observed)
             : HealthCheckResult.Healthy(summary, data: observed);
     }
 }
