@@ -30,7 +30,7 @@ public static class WorkRows
         var first = (Delivery.Claimed)await store.ClaimAsync(items[0], FirstHost, 5, 2, CancellationToken.None);
         await store.RecordAsync(first.Item, first.Claim, first.Item.TeamIds[0], StageOutcome.Written(), 5, CancellationToken.None);
         await store.RecordAsync(first.Item, first.Claim, first.Item.TeamIds[1], StageOutcome.Fail("INVALID_VALUE", "bad answer"), 5, CancellationToken.None);
-        await store.CompleteAsync(first.Item, first.Claim, [], 2, CancellationToken.None);
+        await store.CompleteAsync(first.Item, first.Claim, [], 2, [], CancellationToken.None);
         await store.ClaimAsync(items[1], SecondHost, 5, 2, CancellationToken.None);
         return new RunInProgress(runId, orgId);
     }
