@@ -28,10 +28,9 @@ public sealed class WorkQueueHealthCheck(WorkQueueClient queue, WorkItemStore wo
             depth = await queue.DepthAsync(cancellationToken);
             youngPoison = await queue.CountPoisonSinceAsync(now - WorkQueueClient.PoisonRetention, cancellationToken);
         }
-        catch (Exception e) when (e is RequestFailedException || e is AggregateException { InnerException: RequestFailedException })
+        catch (Exception e) when (DependencyProbe.FailedDependencyOf(e) == Dependency.BlobStorage)
         {
-            // The exception's message names the endpoint: only the status is shown. After the client's retries the
-            // failures come as one AggregateException.
+            // The exception's message names the endpoint: only the status is shown.
             return HealthCheckResult.Unhealthy(
                 e is RequestFailedException { Status: > 0 } failed ? $"The work queue does not answer (status {failed.Status})." : "The work queue does not answer.");
         }

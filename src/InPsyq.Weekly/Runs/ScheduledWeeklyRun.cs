@@ -17,12 +17,10 @@ public sealed class ScheduledWeeklyRun(WeeklyRunner runner, IOptions<WeeklyRunOp
     public IsoWeek? CurrentTargetWeek() =>
         Schedule.LatestOccurrenceAtOrBefore(time.GetUtcNow()) is { } occurrence ? WeeklySchedule.TargetWeekFor(occurrence) : null;
 
-    /// <summary>The week a run admitted now is for.</summary>
-    public IsoWeek TargetWeek() => CurrentTargetWeek() ?? WeeklySchedule.TargetWeekFor(time.GetUtcNow());
-
-    /// <summary>Admits the run and returns: the instances working the queue run it (<see cref="RunResult.Running"/>).</summary>
-    public async Task<RunResult> AdmitAsync(RunTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>Admits the run for the week it targets now and returns: the instances working the queue run it (<see cref="RunResult.Running"/>).</summary>
+    public async Task<(IsoWeek Week, RunResult Result)> AdmitAsync(RunTrigger trigger, CancellationToken cancellationToken)
     {
-        return await runner.RunAsync(new RunRequest(TargetWeek(), null, null, RunMode.Full, DryRun: false, Force: false), trigger, cancellationToken, waitAtMost: TimeSpan.Zero);
+        var week = CurrentTargetWeek() ?? WeeklySchedule.TargetWeekFor(time.GetUtcNow());
+        return (week, await runner.RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false), trigger, cancellationToken, waitAtMost: TimeSpan.Zero));
     }
 }

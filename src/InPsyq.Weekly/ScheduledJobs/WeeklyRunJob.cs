@@ -36,7 +36,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         var trigger = context.StartedBy == JobTrigger.Manual ? RunTrigger.Manual : RunTrigger.Schedule;
-        var result = await weeklyRun.AdmitAsync(trigger, cancellationToken);
+        var (week, result) = await weeklyRun.AdmitAsync(trigger, cancellationToken);
         if (result.Refusal is LockedRefusal locked)
         {
             // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.
@@ -50,7 +50,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
 
         if (result.RunningRunId is { } runId)
         {
-            return JobOutcome.Succeeded(new { RunId = runId, WeekStart = weeklyRun.TargetWeek().Monday, Status = "running" });
+            return JobOutcome.Succeeded(new { RunId = runId, WeekStart = week.Monday, Status = "running" });
         }
 
         var report = result.Report!;
