@@ -45,7 +45,20 @@ internal static class TestDatabases
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
         NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync($"drop database if exists {name} with (force)");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecuteAsync($"drop database if exists {name} with (force)");
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 20)
+            {
+                // An autovacuum worker (a superuser backend) is in the database: the test role may not terminate
+                // it, and it leaves within moments.
+                await Task.Delay(250);
+            }
+        }
     }
 
     public static string ConnectionStringFor(string database) =>
