@@ -73,6 +73,14 @@ param azureOpenAiEndpoint string = ''
 @description('Azure OpenAI deployment name; required with an endpoint.')
 param azureOpenAiDeployment string = ''
 
+@description('Requests-per-minute quota of the Azure OpenAI deployment, shared by every instance (the quota governor); 0 for no limit.')
+@minValue(0)
+param llmRequestsPerMinute int = 0
+
+@description('Tokens-per-minute quota of the Azure OpenAI deployment, shared by every instance (the quota governor); 0 for no limit.')
+@minValue(0)
+param llmTokensPerMinute int = 0
+
 @description('Upper bound of function app instances. Times postgresPoolSize, it must fit the Postgres server\'s connections (checked below).')
 @minValue(40)
 @maxValue(1000)
@@ -247,6 +255,8 @@ module functionApp 'modules/functionapp.bicep' = {
     alertWebhookUrlSecretUri: keyVault.outputs.alertWebhookUrlSecretUri
     azureOpenAiEndpoint: azureOpenAiEndpoint
     azureOpenAiDeployment: azureOpenAiDeployment
+    llmRequestsPerMinute: llmRequestsPerMinute
+    llmTokensPerMinute: llmTokensPerMinute
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -72,6 +72,14 @@ param azureOpenAiEndpoint string
 @description('Azure OpenAI deployment name; empty for the offline interpreter.')
 param azureOpenAiDeployment string
 
+@description('Requests-per-minute quota of the Azure OpenAI deployment (LLM_REQUESTS_PER_MINUTE); 0 for no limit.')
+@minValue(0)
+param llmRequestsPerMinute int
+
+@description('Tokens-per-minute quota of the Azure OpenAI deployment (LLM_TOKENS_PER_MINUTE); 0 for no limit.')
+@minValue(0)
+param llmTokensPerMinute int
+
 @description('Upper bound of instances the plan scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -210,6 +218,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LLM_RETRY_DELAY_SECONDS: '2'
     LLM_MAX_CONCURRENCY: '3'
     LLM_FALLBACK_TO_OFFLINE: 'false'
+    // The deployment's quota, shared by every instance through the quota governor (state in Postgres).
+    LLM_REQUESTS_PER_MINUTE: string(llmRequestsPerMinute)
+    LLM_TOKENS_PER_MINUTE: string(llmTokensPerMinute)
+    LLM_MAX_OUTPUT_TOKENS: '1500'
 
     // Alerts.
     ALERT_WEBHOOK_URL: empty(alertWebhookUrlSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${alertWebhookUrlSecretUri})'

@@ -31,8 +31,21 @@ public sealed class LlmOptions
     [ConfigurationKeyName("LLM_RETRY_DELAY_SECONDS")]
     public double RetryDelaySeconds { get; set; } = 2;
 
+    /// <summary>A per-process cap on calls in flight; the deployment's quota is <see cref="RequestsPerMinute"/> and <see cref="TokensPerMinute"/>.</summary>
     [ConfigurationKeyName("LLM_MAX_CONCURRENCY")]
     public int MaxConcurrency { get; set; } = 3;
+
+    /// <summary>The deployment's requests-per-minute quota, shared by every instance (the quota governor); 0 = no limit.</summary>
+    [ConfigurationKeyName("LLM_REQUESTS_PER_MINUTE")]
+    public int RequestsPerMinute { get; set; }
+
+    /// <summary>The deployment's tokens-per-minute quota, shared by every instance (the quota governor); 0 = no limit.</summary>
+    [ConfigurationKeyName("LLM_TOKENS_PER_MINUTE")]
+    public int TokensPerMinute { get; set; }
+
+    /// <summary>Sent as the request's maximum output tokens; Azure OpenAI charges it against the tokens-per-minute quota at admission.</summary>
+    [ConfigurationKeyName("LLM_MAX_OUTPUT_TOKENS")]
+    public int MaxOutputTokens { get; set; } = 1500;
 
     [ConfigurationKeyName("LLM_FALLBACK_TO_OFFLINE")]
     public bool FallbackToOffline { get; set; }
@@ -69,6 +82,15 @@ internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
         Settings.RequirePositive(failures, "LLM_MAX_RETRY_AFTER_SECONDS", options.MaxRetryAfterSeconds);
         Settings.RequirePositive(failures, "LLM_RETRY_DELAY_SECONDS", options.RetryDelaySeconds);
         Settings.RequireRange(failures, "LLM_MAX_CONCURRENCY", options.MaxConcurrency, 1, 64);
+        Settings.RequireRange(failures, "LLM_MAX_OUTPUT_TOKENS", options.MaxOutputTokens, 1, 128_000);
+        Settings.RequireRange(failures, "LLM_REQUESTS_PER_MINUTE", options.RequestsPerMinute, 0, 1_000_000);
+        Settings.RequireRange(failures, "LLM_TOKENS_PER_MINUTE", options.TokensPerMinute, 0, 1_000_000_000);
+        if (options.TokensPerMinute is > 0 and var tokens && tokens < options.MaxOutputTokens)
+        {
+            // Every call is charged at least its maximum output: such a quota could never admit one.
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"LLM_TOKENS_PER_MINUTE must be 0 (no limit) or at least LLM_MAX_OUTPUT_TOKENS ({options.MaxOutputTokens}) (got {tokens})."));
+        }
 
         if (options.Endpoint is { } endpoint)
         {
