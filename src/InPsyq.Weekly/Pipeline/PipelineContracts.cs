@@ -90,6 +90,13 @@ public interface IOrgStage
     /// <summary>Runs the stage for one team; writes its unit completely (fenced) or not at all.</summary>
     Task<StageOutcome> RunTeamAsync(TeamRef team, CancellationToken cancellationToken);
 
-    /// <summary>Says what <see cref="RunTeamAsync"/> would do, without writing anything.</summary>
+    /// <summary>
+    /// As <see cref="RunTeamAsync(TeamRef, CancellationToken)"/>, with the team's <paramref name="budget"/>, which a
+    /// stage pauses while it waits for capacity shared with other teams; <paramref name="cancellationToken"/> already
+    /// includes the budget's token.
+    /// </summary>
+    Task<StageOutcome> RunTeamAsync(TeamRef team, TeamBudget budget, CancellationToken cancellationToken) => RunTeamAsync(team, cancellationToken);
+
+    /// <summary>Says what <see cref="RunTeamAsync(TeamRef, CancellationToken)"/> would do, without writing anything.</summary>
     Task<StagePlan> PlanTeamAsync(TeamRef team, CancellationToken cancellationToken);
 }

@@ -83,12 +83,12 @@ public sealed partial class TeamStageRunner(
         using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");
         activity?.SetTag("run_id", runId).SetTag("team_id", team.TeamId).SetTag("stage", stage.ToWire());
         var started = time.GetTimestamp();
-        using var budget = new CancellationTokenSource(implementation.TeamTimeout ?? options.Value.TeamTimeout, time);
+        using var budget = new TeamBudget(implementation.TeamTimeout ?? options.Value.TeamTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
         StageOutcome outcome;
         try
         {
-            outcome = await orgStage.RunTeamAsync(team, linked.Token);
+            outcome = await orgStage.RunTeamAsync(team, budget, linked.Token);
         }
         catch (Exception e)
         {
@@ -110,7 +110,7 @@ public sealed partial class TeamStageRunner(
         return result;
     }
 
-    private static StageOutcome Classify(Exception e, RunStop stop, CancellationTokenSource? budget, PipelineStage stage)
+    private static StageOutcome Classify(Exception e, RunStop stop, TeamBudget? budget, PipelineStage stage)
     {
         if (e is LockLostException)
         {
@@ -123,7 +123,7 @@ public sealed partial class TeamStageRunner(
             return new StageOutcome(StageStatus.NotStarted, stop.Describe());
         }
 
-        if (budget is { IsCancellationRequested: true })
+        if (budget is { IsExpired: true })
         {
             return new StageOutcome(StageStatus.TimedOut, "team_timeout", "TEAM_TIMEOUT",
                 $"The {stage.ToWire()} stage exceeded its per-team budget; nothing was written after the timeout.");
