@@ -1,15 +1,18 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using InPsyq.Weekly.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace InPsyq.Weekly.Tests.Interpretation;
+namespace InPsyq.FakeOpenAI;
 
-/// <summary>A scripted reply of the fake endpoint.</summary>
+/// <summary>A scripted reply of the fake endpoint; <see cref="Delay"/> is its latency.</summary>
 public sealed record FakeReply(int Status, string Body, string? RetryAfter = null, TimeSpan Delay = default)
 {
     public static FakeReply Completion(string content, string finishReason = "stop", int promptTokens = 120, int completionTokens = 80) =>
@@ -42,16 +45,20 @@ public sealed record FakeRequest(string Deployment, string? ApiKey, JsonObject B
 
 /// <summary>
 /// An Azure OpenAI-compatible chat completions endpoint on a loopback port (Kestrel), answering from a script and
-/// then with <see cref="Default"/>; it records every request and the most requests it ever served at once.
+/// then with <see cref="Default"/> (each after its <see cref="FakeReply.Delay"/>); it records every request and the
+/// most requests it ever served at once. A deployment given a quota (<see cref="Limit"/>) is refused with 429 when a
+/// request exceeds it (<see cref="FakeQuota"/>), before any script; the replies it admits report the prompt tokens the
+/// quota counted.
 /// </summary>
 public sealed class FakeOpenAIServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<FakeReply> _script = new();
+    private readonly ConcurrentDictionary<string, FakeQuota> _quotas = new(StringComparer.Ordinal);
     private WebApplication _app = null!;
     private int _inFlight;
     private int _maxInFlight;
 
-    public FakeReply Default { get; set; } = FakeReply.Completion(InterpretationTestData.ValidSectionsJson(withDrivers: false));
+    public FakeReply Default { get; set; } = FakeReply.Completion(FakeInterpretation.Json);
 
     public ConcurrentQueue<FakeRequest> Requests { get; } = new();
 
@@ -63,14 +70,18 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     {
         var server = new FakeOpenAIServer();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(Loopback.AnyPort);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         server._app = builder.Build();
         server._app.MapPost("/openai/deployments/{deployment}/chat/completions", server.HandleAsync);
         await server._app.StartAsync();
-        server.Endpoint = Loopback.AddressOf(server._app);
+        server.Endpoint = new Uri(server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return server;
     }
+
+    /// <summary>Enforces a quota on <paramref name="deployment"/> from now on (0: that limit is unlimited).</summary>
+    public FakeQuota Limit(string deployment, int requestsPerMinute, int tokensPerMinute) =>
+        _quotas[deployment] = new FakeQuota(requestsPerMinute, tokensPerMinute);
 
     public void Script(params FakeReply[] replies)
     {
@@ -86,6 +97,15 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    /// <summary>The characters Azure OpenAI counts as the prompt: every message's content and the response schema.</summary>
+    public static int PromptCharactersOf(JsonObject body) =>
+        (body["messages"] as JsonArray ?? []).Sum(message => message?["content"] is JsonValue content && content.TryGetValue<string>(out var text) ? text.Length : 0)
+        + (body["response_format"]?["json_schema"]?["schema"]?.ToJsonString().Length ?? 0);
+
+    /// <summary>The request's maximum output tokens, under either name the API has used.</summary>
+    public static int MaxOutputTokensOf(JsonObject body) =>
+        (int?)body["max_completion_tokens"] ?? (int?)body["max_tokens"] ?? FakeQuota.DefaultMaxOutputTokens;
+
     private async Task HandleAsync(HttpContext context, string deployment)
     {
         var inFlight = Interlocked.Increment(ref _inFlight);
@@ -98,16 +118,27 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         {
             var body = await JsonSerializer.DeserializeAsync<JsonObject>(context.Request.Body, cancellationToken: context.RequestAborted);
             Requests.Enqueue(new FakeRequest(deployment, context.Request.Headers["api-key"].FirstOrDefault(), body!, DateTimeOffset.UtcNow));
+            var promptTokens = FakeQuota.PromptTokensOf(PromptCharactersOf(body!));
+            if (_quotas.TryGetValue(deployment, out var quota) && quota.TryAdmit(promptTokens + MaxOutputTokensOf(body!)) is { } retryAfter)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers["retry-after-ms"] = Math.Ceiling(retryAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"error":{"code":"429","message":"Rate limit of the fake deployment exceeded."}}""", context.RequestAborted);
+                return;
+            }
+
             var reply = _script.TryDequeue(out var scripted) ? scripted : Default;
             await Task.Delay(reply.Delay, context.RequestAborted);
             context.Response.StatusCode = reply.Status;
             context.Response.ContentType = "application/json";
-            if (reply.RetryAfter is { } retryAfter)
+            if (reply.RetryAfter is { } scriptedRetryAfter)
             {
-                context.Response.Headers.RetryAfter = retryAfter;
+                context.Response.Headers.RetryAfter = scriptedRetryAfter;
             }
 
-            await context.Response.WriteAsync(reply.Body, context.RequestAborted);
+            await context.Response.WriteAsync(quota is not null && reply.Status == 200 ? Counted(reply.Body, promptTokens) : reply.Body, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -117,5 +148,18 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+    }
+
+    /// <summary>A completion whose usage reports the prompt tokens the quota counted.</summary>
+    private static string Counted(string completion, long promptTokens)
+    {
+        var reply = JsonNode.Parse(completion)!.AsObject();
+        if (reply["usage"] is JsonObject usage)
+        {
+            usage["prompt_tokens"] = promptTokens;
+            usage["total_tokens"] = promptTokens + ((long?)usage["completion_tokens"] ?? 0);
+        }
+
+        return reply.ToJsonString();
     }
 }
