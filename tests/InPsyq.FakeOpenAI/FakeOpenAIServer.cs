@@ -40,8 +40,8 @@ public sealed record FakeReply(int Status, string Body, string? RetryAfter = nul
         new(status, """{"error":{"code":"server_error","message":"scripted failure"}}""", retryAfter);
 }
 
-/// <summary>One request the fake endpoint received.</summary>
-public sealed record FakeRequest(string Deployment, string? ApiKey, JsonObject Body, DateTimeOffset ReceivedAt);
+/// <summary>One request the fake endpoint received, and the status it answered (or is about to answer, after the delay).</summary>
+public sealed record FakeRequest(string Deployment, string? ApiKey, JsonObject Body, DateTimeOffset ReceivedAt, int Status);
 
 /// <summary>
 /// An Azure OpenAI-compatible chat completions endpoint on a loopback port (Kestrel), answering from a script and
@@ -117,10 +117,12 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         try
         {
             var body = await JsonSerializer.DeserializeAsync<JsonObject>(context.Request.Body, cancellationToken: context.RequestAborted);
-            Requests.Enqueue(new FakeRequest(deployment, context.Request.Headers["api-key"].FirstOrDefault(), body!, DateTimeOffset.UtcNow));
+            var receivedAt = DateTimeOffset.UtcNow;
+            var apiKey = context.Request.Headers["api-key"].FirstOrDefault();
             var promptTokens = FakeQuota.PromptTokensOf(PromptCharactersOf(body!));
             if (_quotas.TryGetValue(deployment, out var quota) && quota.TryAdmit(promptTokens + MaxOutputTokensOf(body!)) is { } retryAfter)
             {
+                Requests.Enqueue(new FakeRequest(deployment, apiKey, body!, receivedAt, StatusCodes.Status429TooManyRequests));
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 context.Response.Headers["retry-after-ms"] = Math.Ceiling(retryAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
@@ -130,6 +132,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             }
 
             var reply = _script.TryDequeue(out var scripted) ? scripted : Default;
+            Requests.Enqueue(new FakeRequest(deployment, apiKey, body!, receivedAt, reply.Status));
             await Task.Delay(reply.Delay, context.RequestAborted);
             context.Response.StatusCode = reply.Status;
             context.Response.ContentType = "application/json";

@@ -13,6 +13,7 @@ namespace InPsyq.Weekly.Interpretation;
 /// <summary>
 /// <see cref="ILlmChatClient"/> over Azure OpenAI (API key, or managed identity without one). The SDK's own retries
 /// are off: the named HttpClient's resilience pipeline (<see cref="LlmResilience"/>) retries, so attempts count once.
+/// Every request carries <c>LLM_MAX_OUTPUT_TOKENS</c> as its maximum output; a 429 throws <see cref="LlmThrottledException"/>.
 /// </summary>
 public sealed class AzureOpenAIChatClient : ILlmChatClient
 {
@@ -45,6 +46,7 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
     {
         var completionOptions = new ChatCompletionOptions
         {
+            MaxOutputTokenCount = _options.MaxOutputTokens,
             ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat(
                 InterpretationSchema.Name, BinaryData.FromString(responseSchema.ToJsonString()), jsonSchemaIsStrict: true),
         };
@@ -59,6 +61,14 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
         catch (ClientResultException e) when (IsContentFilter(e))
         {
             return new LlmReply(string.Empty, ContentFiltered: true, TokenUsage.None);
+        }
+        catch (ClientResultException e) when (e.Status == 429)
+        {
+            var headers = e.GetRawResponse()?.Headers;
+            string? milliseconds = null, seconds = null;
+            _ = headers?.TryGetValue("retry-after-ms", out milliseconds);
+            _ = headers?.TryGetValue("Retry-After", out seconds);
+            throw new LlmThrottledException(RetryAfter.Parse(milliseconds, seconds, _time.GetUtcNow()));
         }
         catch (ClientResultException e)
         {
@@ -115,8 +125,7 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
 
     private string Describe(ClientResultException e)
     {
-        if (e.Status is 429 or 503
-            && e.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var header) == true
+        if (e.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var header) == true
             && RetryAfter.Parse(header, _time.GetUtcNow()) is { } wait && wait > _options.MaxRetryAfter)
         {
             return $"Azure OpenAI asked to retry after {wait.TotalSeconds:0} s, more than LLM_MAX_RETRY_AFTER_SECONDS ({_options.MaxRetryAfterSeconds} s); not retried.";

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using InPsyq.Weekly.Pipeline;
 
 namespace InPsyq.Weekly.Interpretation;
 
@@ -9,6 +10,13 @@ public interface IInterpreter
     string ConfiguredModelId { get; }
 
     Task<InterpretationResult> InterpretAsync(InterpretationInput input, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="InterpretAsync(InterpretationInput, CancellationToken)"/> within the team's stage budget (null:
+    /// none), which an interpreter that waits for shared capacity (LLM slots, quota admission) pauses while it waits.
+    /// </summary>
+    Task<InterpretationResult> InterpretAsync(InterpretationInput input, TeamBudget? budget, CancellationToken cancellationToken) =>
+        InterpretAsync(input, cancellationToken);
 }
 
 /// <param name="ModelId">The model actually used (an LLM call that fell back to offline reports <see cref="OfflineInterpreter.ModelId"/>).</param>

@@ -1,3 +1,4 @@
+using InPsyq.Weekly.LlmQuota;
 using InPsyq.Weekly.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,8 @@ public static class InterpretationServiceCollectionExtensions
 {
     /// <summary>
     /// Stage 3: the <c>LLM_*</c>/<c>AZURE_OPENAI_*</c> options (validated at start-up), the Azure OpenAI HttpClient with
-    /// its resilience pipeline, the interpreter (Azure OpenAI when an endpoint is configured, else offline) and the stage.
+    /// its resilience pipeline, the quota governor of the deployment, the interpreter (Azure OpenAI when an endpoint is
+    /// configured, else offline) and the stage.
     /// </summary>
     public static IServiceCollection AddInterpretationStage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,6 +29,12 @@ public static class InterpretationServiceCollectionExtensions
                 context.ServiceProvider.GetRequiredService<TimeProvider>(),
                 context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LlmResilience).FullName!)));
 
+        services.AddLlmQuotaGovernor(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<LlmOptions>>().Value;
+            return new LlmQuotaSettings($"{options.Endpoint?.Authority}/{options.Deployment}", options.Deployment ?? string.Empty,
+                new QuotaLimits(options.RequestsPerMinute, options.TokensPerMinute), options.MaxOutputTokens, options.RetryDelay);
+        });
         services.TryAddSingleton<ILlmChatClient, AzureOpenAIChatClient>();
         services.TryAddSingleton<OfflineInterpreter>();
         services.TryAddSingleton<LlmInterpreter>();

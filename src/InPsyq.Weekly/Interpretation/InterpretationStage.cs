@@ -46,7 +46,8 @@ public sealed partial class InterpretationStage : IPipelineStage
     public PipelineStage Stage => PipelineStage.Interpretation;
 
     /// <summary>
-    /// With Azure OpenAI: <see cref="LlmOptions.TeamBudget"/>. Waiting for an <c>LLM_MAX_CONCURRENCY</c> slot counts against it too.
+    /// With Azure OpenAI: <see cref="LlmOptions.TeamBudget"/>. It is paused while the team waits for an
+    /// <c>LLM_MAX_CONCURRENCY</c> slot, for the quota governor or out a 429's pause (the run's deadline still ticks).
     /// </summary>
     public TimeSpan? TeamTimeout => _llmOptions.UsesAzureOpenAI ? _llmOptions.TeamBudget(_runOptions.TeamTimeout) : null;
 
@@ -65,7 +66,9 @@ public sealed partial class InterpretationStage : IPipelineStage
 
     private sealed class OrgStage(InterpretationStage owner, OrgStageContext context) : IOrgStage
     {
-        public async Task<StageOutcome> RunTeamAsync(TeamRef team, CancellationToken cancellationToken)
+        public Task<StageOutcome> RunTeamAsync(TeamRef team, CancellationToken cancellationToken) => RunTeamAsync(team, null, cancellationToken);
+
+        public async Task<StageOutcome> RunTeamAsync(TeamRef team, TeamBudget? budget, CancellationToken cancellationToken)
         {
             if (UpstreamSkipReason(team) is { } reason)
             {
@@ -89,7 +92,7 @@ public sealed partial class InterpretationStage : IPipelineStage
             InterpretationResult result;
             try
             {
-                result = await owner._interpreter.InterpretAsync(input, cancellationToken);
+                result = await owner._interpreter.InterpretAsync(input, budget, cancellationToken);
             }
             catch (InterpretationFailedException e)
             {

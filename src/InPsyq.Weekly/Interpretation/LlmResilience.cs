@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,11 @@ using Polly;
 namespace InPsyq.Weekly.Interpretation;
 
 /// <summary>
-/// The resilience pipeline of the Azure OpenAI HttpClient: retries on 429, 5xx and timeouts honouring
-/// <c>Retry-After</c>, at most <c>LLM_MAX_ATTEMPTS</c> attempts in all, each bounded by <c>LLM_TIMEOUT_SECONDS</c>.
-/// A <c>Retry-After</c> above <c>LLM_MAX_RETRY_AFTER_SECONDS</c> is not waited for: the response goes back at once.
+/// The resilience pipeline of the Azure OpenAI HttpClient: retries on 408, 5xx, connection errors and timeouts
+/// honouring <c>Retry-After</c>, at most <c>LLM_MAX_ATTEMPTS</c> attempts in all, each bounded by
+/// <c>LLM_TIMEOUT_SECONDS</c>. A <c>Retry-After</c> above <c>LLM_MAX_RETRY_AFTER_SECONDS</c> is not waited for: the
+/// response goes back at once. A 429 is never retried here: it goes back to the quota governor, which pauses every
+/// host (<see cref="LlmQuota.LlmQuotaGovernor"/>), and is not one of the attempts.
 /// </summary>
 internal static partial class LlmResilience
 {
@@ -29,6 +32,7 @@ internal static partial class LlmResilience
                 ShouldRetryAfterHeader = true,
                 ShouldHandle = arguments => ValueTask.FromResult(
                     HttpClientResiliencePredicates.IsTransient(arguments.Outcome)
+                    && arguments.Outcome.Result?.StatusCode != HttpStatusCode.TooManyRequests
                     && !(RetryAfter.Of(arguments.Outcome.Result?.Headers, time.GetUtcNow()) > options.MaxRetryAfter)),
                 OnRetry = arguments =>
                 {
@@ -47,11 +51,15 @@ internal static partial class LlmResilience
     private static partial void LogRetrying(ILogger logger, int attempt, int? status, string? exception, double delayMs);
 }
 
-/// <summary>The <c>Retry-After</c> header: delta-seconds or an HTTP date.</summary>
+/// <summary>The <c>Retry-After</c> header: delta-seconds or an HTTP date; Azure OpenAI also sends <c>retry-after-ms</c>.</summary>
 internal static class RetryAfter
 {
     public static TimeSpan? Of(HttpResponseHeaders? headers, DateTimeOffset now) =>
         headers is not null && headers.TryGetValues("Retry-After", out var values) ? Parse(values.FirstOrDefault(), now) : null;
+
+    /// <summary>The finer <c>retry-after-ms</c> when present, else <c>Retry-After</c>.</summary>
+    public static TimeSpan? Parse(string? milliseconds, string? value, DateTimeOffset now) =>
+        double.TryParse(milliseconds, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : Parse(value, now);
 
     public static TimeSpan? Parse(string? value, DateTimeOffset now)
     {

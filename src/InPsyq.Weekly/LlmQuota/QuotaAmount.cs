@@ -29,8 +29,8 @@ public readonly record struct QuotaAmount(double Requests, double Tokens)
 
 /// <summary>
 /// A deployment's quota per minute (<c>LLM_REQUESTS_PER_MINUTE</c>, <c>LLM_TOKENS_PER_MINUTE</c>); a limit of 0 is no
-/// limit. Each limit is a token bucket holding <see cref="Burst"/> (a sixth of the minute, the slice Azure OpenAI
-/// evaluates) and refilled at <see cref="PerSecond"/>; a lease takes at most <see cref="LeaseCap"/> (2 s of quota).
+/// limit. Each limit is a token bucket refilled at <see cref="PerSecond"/> and holding <see cref="Burst"/>; a lease
+/// takes at most <see cref="LeaseCap"/> (2 s of quota).
 /// </summary>
 public sealed record QuotaLimits(double RequestsPerMinute, double TokensPerMinute)
 {
@@ -43,7 +43,12 @@ public sealed record QuotaLimits(double RequestsPerMinute, double TokensPerMinut
     /// <summary>The refill per second; an unlimited dimension is infinite.</summary>
     public QuotaAmount PerSecond => new(PerSecondOf(RequestsPerMinute), PerSecondOf(TokensPerMinute));
 
-    public QuotaAmount Burst => PerSecond * 10;
+    /// <summary>
+    /// Azure OpenAI evaluates a sixth of the minute (10 s) at a time. The governor holds 2 s of it back: a call is
+    /// charged when its lease is granted and may go out up to a lease's lifetime later, so calls charged apart can
+    /// arrive together; the reserve absorbs that instead of a 429.
+    /// </summary>
+    public QuotaAmount Burst => PerSecond * 8;
 
     public QuotaAmount LeaseCap => PerSecond * 2;
 

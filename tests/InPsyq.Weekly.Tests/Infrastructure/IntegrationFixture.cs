@@ -120,6 +120,18 @@ public class IntegrationFixture : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The first column of the first row of <paramref name="sql"/>, with <paramref name="values"/> as <c>$1..$n</c>.</summary>
+    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     public async Task<List<string>> ListBlobsAsync(string container)
     {
         var names = new List<string>();

@@ -104,7 +104,8 @@ public sealed class AzureOpenAIStageTests(IntegrationFixture fixture) : IClassFi
     public async Task A_retry_after_above_the_maximum_fails_the_team_at_once()
     {
         var (org, team) = await SeededTeamAsync();
-        _server.Script(FakeReply.Error(429, retryAfter: "5"));
+        // A 429's Retry-After goes to the quota governor (LlmQuotaStageTests); the maximum bounds the other retry hints.
+        _server.Script(FakeReply.Error(503, retryAfter: "5"));
 
         var outcome = await _harness.RunAsync(_harness.Services(InterpretationHarness.LlmSettings(_server)), org, team);
 

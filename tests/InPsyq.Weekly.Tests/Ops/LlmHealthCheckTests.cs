@@ -2,6 +2,7 @@ using System.Net;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Tests.Infrastructure;
+using InPsyq.Weekly.Tests.LlmQuota;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -54,6 +55,6 @@ public sealed class LlmHealthCheckTests
     private static LlmHealthCheck Check(Uri? endpoint)
     {
         var httpClients = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
-        return new LlmHealthCheck(Options.Create(new LlmOptions { Endpoint = endpoint, Deployment = "gpt" }), httpClients);
+        return new LlmHealthCheck(Options.Create(new LlmOptions { Endpoint = endpoint, Deployment = "gpt" }), httpClients, QuotaGovernors.Ungoverned());
     }
 }

@@ -4,7 +4,6 @@ using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
 using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace InPsyq.Weekly.Tests.Reliability;
 
@@ -80,15 +79,4 @@ public sealed class DistributedRunFixture : IntegrationFixture
     public async Task<IReadOnlyList<string>> ResultsOfAsync(Guid runId) =>
         [.. (await new WorkItemStore(DataSource).ResultsAsync(runId, CancellationToken.None))
             .Select(result => $"{result.TeamId} {result.Stage} {result.Status} {result.Reason}")];
-
-    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
-    {
-        await using var command = DataSource.CreateCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Pipeline;
+using InPsyq.Weekly.Tests.LlmQuota;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NSubstitute;
@@ -123,6 +124,7 @@ public sealed class LlmInterpreterTests
     private LlmInterpreter Interpreter(bool fallback = false) => new(
         _chat,
         new OfflineInterpreter(),
+        QuotaGovernors.Ungoverned(),
         Options.Create(new LlmOptions { Endpoint = new Uri("https://example.invalid"), Deployment = "gpt-test", FallbackToOffline = fallback }),
         NullLogger<LlmInterpreter>.Instance);
 }

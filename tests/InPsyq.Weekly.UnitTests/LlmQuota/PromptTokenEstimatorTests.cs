@@ -1,6 +1,6 @@
 using InPsyq.Weekly.LlmQuota;
 
-namespace InPsyq.Weekly.Tests.LlmQuota;
+namespace InPsyq.Weekly.UnitTests.LlmQuota;
 
 public sealed class PromptTokenEstimatorTests
 {

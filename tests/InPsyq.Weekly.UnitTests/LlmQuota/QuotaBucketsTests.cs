@@ -1,7 +1,7 @@
 using InPsyq.Weekly.LlmQuota;
 using Microsoft.Extensions.Time.Testing;
 
-namespace InPsyq.Weekly.Tests.LlmQuota;
+namespace InPsyq.Weekly.UnitTests.LlmQuota;
 
 /// <summary>The governor's arithmetic: token buckets per limit, leases, and AIMD on 429s, on a fake clock.</summary>
 public sealed class QuotaBucketsTests
@@ -10,7 +10,7 @@ public sealed class QuotaBucketsTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 2, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public void A_new_deployment_holds_a_burst_of_a_sixth_of_the_minute_then_refills_at_the_quota_rate()
+    public void A_new_deployment_holds_a_burst_of_8_s_of_quota_then_refills_at_the_quota_rate()
     {
         var state = QuotaState.Fresh(s_requests, _time.GetUtcNow());
 
@@ -21,10 +21,10 @@ public sealed class QuotaBucketsTests
         _time.Advance(TimeSpan.FromMinutes(1));
         var capped = QuotaBuckets.Refill(refilled, s_requests, _time.GetUtcNow());
 
-        Assert.Equal(200, burst.Granted.Requests, precision: 9);
+        Assert.Equal(160, burst.Granted.Requests, precision: 9);
         Assert.Equal((0, TimeSpan.FromMilliseconds(50)), (empty.Granted.Requests, empty.Wait));
         Assert.Equal(100, refilled.Level.Requests, precision: 9);
-        Assert.Equal(200, capped.Level.Requests, precision: 9);
+        Assert.Equal(160, capped.Level.Requests, precision: 9);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class QuotaBucketsTests
 
         var elapsed = (_time.GetUtcNow() - start).TotalSeconds;
         // At most one lease's least (a second of quota) short of it at the end.
-        Assert.InRange(admitted, 200 + (20 * elapsed) - 20, 200 + (20 * elapsed) + 1e-6);
+        Assert.InRange(admitted, 160 + (20 * elapsed) - 20, 160 + (20 * elapsed) + 1e-6);
         Assert.True(leases < admitted / 5, $"{leases} leases for {admitted} requests: the shared state must not be touched per call");
     }
 
@@ -74,12 +74,12 @@ public sealed class QuotaBucketsTests
         var limits = new QuotaLimits(1200, 60_000);
         var state = QuotaState.Fresh(limits, _time.GetUtcNow());
 
-        // 40 calls of 1,000 tokens wanted; the tokens bucket holds 10,000: a quarter of the wish in both limits.
+        // 40 calls of 1,000 tokens wanted; the tokens bucket holds 8,000: a fifth of the wish in both limits.
         var decision = QuotaBuckets.Lease(state, limits, _time.GetUtcNow(), new(new(40, 40_000), new(1, 1000)));
 
-        Assert.Equal(10, decision.Granted.Requests, precision: 9);
-        Assert.Equal(10_000, decision.Granted.Tokens, precision: 9);
-        Assert.Equal(190, decision.State.Level.Requests, precision: 9);
+        Assert.Equal(8, decision.Granted.Requests, precision: 9);
+        Assert.Equal(8000, decision.Granted.Tokens, precision: 9);
+        Assert.Equal(152, decision.State.Level.Requests, precision: 9);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class QuotaBucketsTests
         var second = QuotaBuckets.Lease(first.State, limits, _time.GetUtcNow(), call);
 
         Assert.Equal(1500, first.Granted.Tokens);
-        Assert.Equal(-500, first.State.Level.Tokens, precision: 9);
+        Assert.Equal(-700, first.State.Level.Tokens, precision: 9);
         Assert.True(second.Granted.IsZero);
         Assert.Equal(TimeSpan.FromSeconds(15), second.Wait);
     }

@@ -1,6 +1,6 @@
 using InPsyq.Weekly.Interpretation;
 
-namespace InPsyq.Weekly.Tests.LlmQuota;
+namespace InPsyq.Weekly.UnitTests.LlmQuota;
 
 /// <summary>The quota settings: validated at start-up, naming the setting; 0 is no limit.</summary>
 public sealed class QuotaSettingsTests

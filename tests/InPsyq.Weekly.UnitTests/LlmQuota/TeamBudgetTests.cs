@@ -1,7 +1,7 @@
 using InPsyq.Weekly.Pipeline;
 using Microsoft.Extensions.Time.Testing;
 
-namespace InPsyq.Weekly.Tests.LlmQuota;
+namespace InPsyq.Weekly.UnitTests.LlmQuota;
 
 /// <summary>A team's stage budget does not tick while the team waits for shared capacity.</summary>
 public sealed class TeamBudgetTests
