@@ -1,5 +1,6 @@
 using System.Globalization;
 using InPsyq.Bench;
+using InPsyq.FakeOpenAI;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Rollup;
 using InPsyq.Weekly.Runs;
@@ -12,7 +13,7 @@ using Npgsql;
 
 // bench/run.sh runs this; see docs/performance.md. Options: --orgs --teams --respondents --items --weeks --parallelism
 // --llm-latency-ms --lock-cycles --repeat --queue-latency-ms --queue-processes 1,2,3 --queue-workers --queue-llm-concurrency
-// --scenarios 1,2,3,4,5 --out DIR.
+// --quota-rpm --quota-tokens-per-call --quota-processes --quota-concurrency --scenarios 1,2,3,4,5,6 --out DIR.
 var options = Options.Parse(args);
 var postgres = Environment.GetEnvironmentVariable("POSTGRES_CONNECTION_STRING") ?? throw new InvalidOperationException("POSTGRES_CONNECTION_STRING is not set (source the env file of scripts/services.sh).");
 var blob = Environment.GetEnvironmentVariable("BLOB_CONNECTION_STRING") ?? throw new InvalidOperationException("BLOB_CONNECTION_STRING is not set.");
@@ -24,9 +25,11 @@ var shape = new BenchTenantShape(options.Orgs, options.Teams, options.Respondent
 var week = IsoWeek.Containing(DateTimeOffset.UtcNow).AddWeeks(-1);
 var latency = TimeSpan.FromMilliseconds(options.LlmLatencyMs);
 await using var database = await BenchDatabase.CreateAsync(postgres, ct);
-await using var llm = await FakeLlmEndpoint.StartAsync(latency, ct);
+await using var llm = await FakeOpenAIServer.StartAsync();
+llm.Default = llm.Default with { Delay = latency };
 var queueLatency = TimeSpan.FromMilliseconds(options.QueueLatencyMs);
-await using var queueLlm = await FakeLlmEndpoint.StartAsync(queueLatency, ct);
+await using var queueLlm = await FakeOpenAIServer.StartAsync();
+queueLlm.Default = queueLlm.Default with { Delay = queueLatency };
 var suffix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
 var settings = new Dictionary<string, string?>
 {
@@ -39,7 +42,7 @@ var settings = new Dictionary<string, string?>
     ["WEEKLY_TEAM_PARALLELISM"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
     ["WEEKLY_TEAM_TIMEOUT_SECONDS"] = "60",
     ["AZURE_OPENAI_ENDPOINT"] = llm.Endpoint.ToString(),
-    ["AZURE_OPENAI_DEPLOYMENT"] = "gpt-bench",
+    ["AZURE_OPENAI_DEPLOYMENT"] = QuotaScenario.Deployment,
     ["AZURE_OPENAI_API_KEY"] = "bench-key-not-a-secret",
     ["LLM_MAX_CONCURRENCY"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
 };
@@ -166,6 +169,39 @@ try
         }
     }
 
+    var tokensPerMinute = options.QuotaRpm * options.QuotaTokensPerCall;
+    if (options.Runs(6))
+    {
+        // 6. The LLM quota: the forced FULL run on the queue by --quota-processes worker processes, each with --quota-concurrency
+        // teams and LLM calls at once (together well above what the quota admits), against a fake deployment of
+        // --queue-latency-ms that enforces --quota-rpm requests and --quota-rpm × --quota-tokens-per-call tokens a minute.
+        // With the governor first, then the same run without it (every process on its own) for comparison.
+        var concurrency = options.QuotaConcurrency.ToString(CultureInfo.InvariantCulture);
+        var quotaSettings = new Dictionary<string, string?>(settings)
+        {
+            ["WEEKLY_WORKERS"] = options.QueueWorkers.ToString(CultureInfo.InvariantCulture),
+            ["WEEKLY_TEAM_PARALLELISM"] = concurrency,
+            ["LLM_MAX_CONCURRENCY"] = concurrency,
+        };
+        var quotaScenario = new QuotaScenario(services, dataSource, quotaSettings, week);
+        foreach (var governed in (bool[])[true, false])
+        {
+            Console.WriteLine($"Scenario 6: {options.QuotaProcesses} worker processes {(governed ? "with" : "without")} the quota governor …");
+            var quota = await quotaScenario.RunAsync(governed, options.QuotaProcesses, options.QuotaRpm, tokensPerMinute, queueLatency, ct);
+            var report = quota.Run.Report;
+            var ratio = quota.Run.Wall / quota.Floor;
+            var refusedShare = (double)quota.Refused / Math.Max(1, quota.Calls + quota.Refused);
+            var met = report.Status == RunStatus.Completed && report.Counts.InterpretationsFailed == 0 && ratio <= 1.15 && refusedShare <= 0.01;
+            results.Add(new ScenarioResult(
+                $"6{(governed ? 'a' : 'b')}. quota, {options.QuotaProcesses} processes, {(governed ? "governor" : "no governor")}",
+                quota.Run.Wall, report.Counts.TeamsTotal, "teams", quota.Run.PeakBytes.Max(),
+                string.Create(CultureInfo.InvariantCulture, $"quota floor {quota.Floor.TotalSeconds:F1} s"), ratio,
+                governed ? "≤ 1.15× floor, 0 failed, 429s ≤ 1 % of calls" : "for comparison", governed ? met : true,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"status {report.Status}; interpretations {report.Counts.InterpretationsWritten} written, {report.Counts.InterpretationsFailed} failed; {quota.Calls} calls admitted by the fake ({quota.Tokens / Math.Max(1, quota.Calls):N0} tokens each, {quota.Tokens:N0} in all), {quota.Refused} refused with 429 ({refusedShare:P1}); busiest 10 s at {quota.PeakMinute}; {quota.Run.Work}; server duration {report.DurationMs} ms")));
+        }
+    }
+
     var table = Report.Table(results);
     Console.WriteLine();
     Console.WriteLine(table);
@@ -190,7 +226,8 @@ try
 
         Command: `bash bench/run.sh` (see docs/performance.md). Tenant: {shape}, week {week.Label}; loaded in {load.Wall.TotalSeconds:F1} s.
         Scenarios {string.Join(", ", options.Scenarios.Order())}. Parallelism {options.Parallelism}, fake LLM latency {options.LlmLatencyMs} ms, {options.LockCycles} lock cycles, scenarios 1–2: median of {options.Repeat} rounds after one warm-up round.
-        Scenario 5: fake LLM latency {options.QueueLatencyMs} ms, no quota; {string.Join(", ", options.QueueProcesses)} worker processes, each WEEKLY_WORKERS {options.QueueWorkers}, WEEKLY_TEAM_PARALLELISM {options.Parallelism}, LLM_MAX_CONCURRENCY {options.QueueLlmConcurrency}; load average at the end {LoadAverage()}.
+        Scenario 5: fake LLM latency {options.QueueLatencyMs} ms, no quota; {string.Join(", ", options.QueueProcesses)} worker processes, each WEEKLY_WORKERS {options.QueueWorkers}, WEEKLY_TEAM_PARALLELISM {options.Parallelism}, LLM_MAX_CONCURRENCY {options.QueueLlmConcurrency}.
+        Scenario 6: fake LLM latency {options.QueueLatencyMs} ms, quota {options.QuotaRpm:N0} requests/min and {tokensPerMinute:N0} tokens/min ({options.QuotaTokensPerCall:N0} per call); {options.QuotaProcesses} worker processes, each WEEKLY_WORKERS {options.QueueWorkers}, WEEKLY_TEAM_PARALLELISM and LLM_MAX_CONCURRENCY {options.QuotaConcurrency}; load average at the end {LoadAverage()}.
 
         {machine}
 
@@ -238,7 +275,8 @@ internal static partial class Program
 /// <summary>Command-line options: <c>--name value</c> pairs, all with defaults (the issue's bench tenant).</summary>
 internal sealed record Options(
     int Orgs, int Teams, int Respondents, int Items, int Weeks, int Parallelism, int LlmLatencyMs, int LockCycles, int Repeat,
-    int QueueLatencyMs, IReadOnlyList<int> QueueProcesses, int QueueWorkers, int QueueLlmConcurrency, IReadOnlySet<int> Scenarios, string Out)
+    int QueueLatencyMs, IReadOnlyList<int> QueueProcesses, int QueueWorkers, int QueueLlmConcurrency,
+    int QuotaRpm, int QuotaTokensPerCall, int QuotaProcesses, int QuotaConcurrency, IReadOnlySet<int> Scenarios, string Out)
 {
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
@@ -256,6 +294,7 @@ internal sealed record Options(
         return new Options(Int("orgs", 5), Int("teams", 100), Int("respondents", 20), Int("items", 100), Math.Max(1, Int("weeks", 1)), Int("parallelism", 3),
             Int("llm-latency-ms", 200), Int("lock-cycles", 1000), Math.Max(1, Int("repeat", 5)),
             Int("queue-latency-ms", 1000), Ints("queue-processes", "1,2,3"), Int("queue-workers", 2), Int("queue-llm-concurrency", 3),
-            Ints("scenarios", "1,2,3,4,5").ToHashSet(), values.GetValueOrDefault("out", "bench/results"));
+            Int("quota-rpm", 1200), Int("quota-tokens-per-call", 2800), Int("quota-processes", 3), Int("quota-concurrency", 10),
+            Ints("scenarios", "1,2,3,4,5,6").ToHashSet(), values.GetValueOrDefault("out", "bench/results"));
     }
 }

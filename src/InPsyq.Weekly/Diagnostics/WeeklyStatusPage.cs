@@ -108,7 +108,13 @@ internal static class WeeklyStatusPage
                 """);
             AppendBar(html, "items", progress.ItemsFinal, progress.ItemsTotal);
             AppendBar(html, "teams", progress.TeamsFinal, progress.TeamsTotal);
-            html.Append(s_invariant, $"{run.Work?.Hosts ?? 0} host(s) · {Rate(run.TeamsPerMinute)}</div>");
+            html.Append(s_invariant, $"{run.Work?.Hosts ?? 0} host(s) · {Rate(run.TeamsPerMinute)}");
+            if (run.Work is { LlmCallsLastMinute: > 0 } llm)
+            {
+                html.Append(s_invariant, $" · LLM in the last minute: {llm.LlmCallsLastMinute:N0} requests/min, {llm.LlmTokensLastMinute:N0} tokens/min");
+            }
+
+            html.Append("</div>");
         }
     }
 

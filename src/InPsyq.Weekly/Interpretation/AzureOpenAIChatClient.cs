@@ -19,6 +19,8 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
 {
     public const string HttpClientName = "azure-openai";
 
+    private static readonly TokenUsage s_oneCall = new(0, 0, Calls: 1);
+
     private readonly IHttpClientFactory _httpClients;
     private readonly LlmOptions _options;
     private readonly TimeProvider _time;
@@ -53,14 +55,14 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
         try
         {
             ChatCompletion completion = await CreateChatClient().CompleteChatAsync(messages.Select(ToChatMessage), completionOptions, cancellationToken);
-            var usage = completion.Usage is { } tokens ? new TokenUsage(tokens.InputTokenCount, tokens.OutputTokenCount) : TokenUsage.None;
+            var usage = completion.Usage is { } tokens ? new TokenUsage(tokens.InputTokenCount, tokens.OutputTokenCount, Calls: 1) : s_oneCall;
             var refused = completion.FinishReason == ChatFinishReason.ContentFilter || !string.IsNullOrEmpty(completion.Refusal);
             var text = string.Concat(completion.Content.Where(part => part.Kind == ChatMessageContentPartKind.Text).Select(part => part.Text));
             return new LlmReply(text, refused, usage);
         }
         catch (ClientResultException e) when (IsContentFilter(e))
         {
-            return new LlmReply(string.Empty, ContentFiltered: true, TokenUsage.None);
+            return new LlmReply(string.Empty, ContentFiltered: true, s_oneCall);
         }
         catch (ClientResultException e) when (e.Status == 429)
         {

@@ -23,11 +23,13 @@ public interface IInterpreter
 /// <param name="Usage">Every token spent, repair calls included.</param>
 public sealed record InterpretationResult(JsonObject Sections, string ModelId, TokenUsage Usage, bool FellBackToOffline = false);
 
-public readonly record struct TokenUsage(long Input, long Output)
+/// <param name="Calls">The chat calls the service answered (with a completion or a refusal).</param>
+public readonly record struct TokenUsage(long Input, long Output, int Calls = 0)
 {
     public static TokenUsage None => default;
 
-    public static TokenUsage operator +(TokenUsage left, TokenUsage right) => new(left.Input + right.Input, left.Output + right.Output);
+    public static TokenUsage operator +(TokenUsage left, TokenUsage right) =>
+        new(left.Input + right.Input, left.Output + right.Output, left.Calls + right.Calls);
 }
 
 /// <summary>

@@ -97,7 +97,7 @@ public sealed partial class InterpretationStage : IPipelineStage
             catch (InterpretationFailedException e)
             {
                 LogFailed(owner._logger, team.TeamId, e.Code);
-                return StageOutcome.Fail(e.Code, e.Message) with { TokensIn = e.Usage.Input, TokensOut = e.Usage.Output };
+                return Spent(StageOutcome.Fail(e.Code, e.Message), e.Usage);
             }
 
             // Whichever interpreter wrote them, nothing unvalidated is stored.
@@ -106,7 +106,7 @@ public sealed partial class InterpretationStage : IPipelineStage
             {
                 var rules = string.Join(", ", violations.Select(violation => $"{violation.Path} ({violation.Rule})").Distinct());
                 var invalid = StageOutcome.Fail(InterpretationFailedException.InvalidOutput, $"The {result.ModelId} interpretation failed validation: {rules}.");
-                return invalid with { TokensIn = result.Usage.Input, TokensOut = result.Usage.Output };
+                return Spent(invalid, result.Usage);
             }
 
             if (result.FellBackToOffline)
@@ -118,13 +118,11 @@ public sealed partial class InterpretationStage : IPipelineStage
             var row = new InterpretationRow(context.Org.OrgId, team.TeamId, context.Week, Hash(output.AttributionHash, result.ModelId),
                 result.ModelId, PipelineVersions.Prompt, result.Sections, result.Usage.Input, result.Usage.Output, context.RunId);
             await context.Fence.WriteAsync(InterpretationStore.ReplaceActive(row), cancellationToken);
-            return new StageOutcome(StageStatus.Succeeded, stale ? StageReasons.StalePipelineOutput : null)
-            {
-                Wrote = true,
-                TokensIn = result.Usage.Input,
-                TokensOut = result.Usage.Output,
-            };
+            return Spent(new StageOutcome(StageStatus.Succeeded, stale ? StageReasons.StalePipelineOutput : null) { Wrote = true }, result.Usage);
         }
+
+        private static StageOutcome Spent(StageOutcome outcome, TokenUsage usage) =>
+            outcome with { TokensIn = usage.Input, TokensOut = usage.Output, LlmCalls = usage.Calls };
 
         /// <summary>
         /// Only when stage 2 did not run in this run (INTERPRETATION_ONLY): is the stored output older than the answers?

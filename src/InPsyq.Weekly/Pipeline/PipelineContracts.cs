@@ -38,6 +38,9 @@ public sealed record StageOutcome(StageStatus Status, string? Reason = null, str
 
     public long TokensOut { get; init; }
 
+    /// <summary>The LLM calls the service answered for this unit (stage 3).</summary>
+    public int LlmCalls { get; init; }
+
     public static StageOutcome Written() => new(StageStatus.Succeeded) { Wrote = true };
 
     public static StageOutcome Skip(string reason) => new(StageStatus.Skipped, reason);

@@ -40,16 +40,19 @@ public abstract record Delivery
 /// <summary>A team's result of one stage in a run, as its worker recorded it.</summary>
 public sealed record WorkResult(
     Guid OrgId, Guid TeamId, PipelineStage Stage, StageStatus Status, string? Reason, string? Code, string? Message,
-    long TokensIn, long TokensOut, bool Wrote, long DurationMs)
+    long TokensIn, long TokensOut, int LlmCalls, bool Wrote, long DurationMs)
 {
-    public StageOutcome ToOutcome() => new(Status, Reason, Code, Message) { TokensIn = TokensIn, TokensOut = TokensOut, Wrote = Wrote };
+    public StageOutcome ToOutcome() => new(Status, Reason, Code, Message) { TokensIn = TokensIn, TokensOut = TokensOut, LlmCalls = LlmCalls, Wrote = Wrote };
 }
 
 /// <summary>How far a run is: items and teams in total and final.</summary>
 public sealed record WorkProgress(int ItemsTotal, int ItemsFinal, int TeamsTotal, int TeamsFinal);
 
-/// <summary>How far one run of a page of the history is: its progress and how many hosts worked its items.</summary>
-public sealed record RunWorkSummary(WorkProgress Progress, int Hosts);
+/// <summary>
+/// How far one run of a page of the history is: its progress, how many hosts worked its items, and the LLM calls and
+/// tokens of the team results it recorded in the last minute.
+/// </summary>
+public sealed record RunWorkSummary(WorkProgress Progress, int Hosts, int LlmCallsLastMinute, long LlmTokensLastMinute);
 
 /// <summary>A host that worked items of a run (its latest delivery of each) and how many.</summary>
 public sealed record HostItems(string Host, int Items);
@@ -221,11 +224,11 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
     private static NpgsqlBatchCommand RecordResult(WorkItem item, Guid teamId, StageOutcome outcome, long durationMs)
     {
         var command = new NpgsqlBatchCommand("""
-            insert into weekly_work_results (run_id, team_id, stage, org_id, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms, item_id)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            insert into weekly_work_results (run_id, team_id, stage, org_id, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms, item_id, llm_calls)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             on conflict (run_id, team_id, stage) do update set
                 status = excluded.status, reason = excluded.reason, code = excluded.code, message = excluded.message,
-                tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, wrote = excluded.wrote,
+                tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, llm_calls = excluded.llm_calls, wrote = excluded.wrote,
                 duration_ms = excluded.duration_ms, item_id = excluded.item_id, recorded_at = now()
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.RunId });
@@ -241,6 +244,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = outcome.Wrote });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = durationMs });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = item.ItemId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = outcome.LlmCalls });
         return command;
     }
 
@@ -308,7 +312,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<WorkResult>> ResultsAsync(Guid runId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            select org_id, team_id, stage, status, reason, code, message, tokens_in, tokens_out, wrote, duration_ms
+            select org_id, team_id, stage, status, reason, code, message, tokens_in, tokens_out, llm_calls, wrote, duration_ms
             from weekly_work_results where run_id = $1
             order by org_id, team_id, stage
             """);
@@ -320,7 +324,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
             results.Add(new WorkResult(
                 reader.GetGuid(0), reader.GetGuid(1), (PipelineStage)reader.GetInt16(2), StageStatusOf(reader.GetString(3)),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetBoolean(9), reader.GetInt64(10)));
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt32(9), reader.GetBoolean(10), reader.GetInt64(11)));
         }
 
         return results;
@@ -397,9 +401,15 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
                 select r.run_id, count(distinct r.team_id)::int as teams_final
                 from weekly_work_results r join per_run p on p.run_id = r.run_id
                 where r.status not in ('succeeded', 'skipped') or r.stage = p.last_stage
-                group by r.run_id)
-            select p.run_id, p.items_total, p.items_final, coalesce(t.teams_total, 0), coalesce(f.teams_final, 0), p.hosts
-            from per_run p left join teams t using (run_id) left join final_teams f using (run_id)
+                group by r.run_id),
+            llm as (
+                select run_id, sum(llm_calls)::int as calls, sum(tokens_in + tokens_out)::bigint as tokens
+                from weekly_work_results
+                where run_id = any($1) and llm_calls > 0 and recorded_at > now() - interval '1 minute'
+                group by run_id)
+            select p.run_id, p.items_total, p.items_final, coalesce(t.teams_total, 0), coalesce(f.teams_final, 0), p.hosts,
+                   coalesce(l.calls, 0), coalesce(l.tokens, 0)
+            from per_run p left join teams t using (run_id) left join final_teams f using (run_id) left join llm l using (run_id)
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. runIds] });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -407,7 +417,8 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             summaries[reader.GetGuid(0)] = new RunWorkSummary(
-                new WorkProgress(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)), reader.GetInt32(5));
+                new WorkProgress(reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4)), reader.GetInt32(5),
+                reader.GetInt32(6), reader.GetInt64(7));
         }
 
         return summaries;

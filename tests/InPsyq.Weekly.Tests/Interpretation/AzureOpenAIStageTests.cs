@@ -30,7 +30,7 @@ public sealed class AzureOpenAIStageTests(IntegrationFixture fixture) : IClassFi
 
         Assert.Equal(StageStatus.Succeeded, outcome.Status);
         Assert.True(outcome.Wrote);
-        Assert.Equal((321, 123), (outcome.TokensIn, outcome.TokensOut));
+        Assert.Equal((321, 123, 1), (outcome.TokensIn, outcome.TokensOut, outcome.LlmCalls));
         var row = await _harness.ActiveAsync(team.TeamId);
         Assert.NotNull(row);
         Assert.Equal(("gpt-test", 321, 123, PipelineVersions.Prompt), (row.ModelId, row.TokensIn, row.TokensOut, row.PromptVersion));
@@ -123,7 +123,7 @@ public sealed class AzureOpenAIStageTests(IntegrationFixture fixture) : IClassFi
         var outcome = await _harness.RunAsync(_harness.Services(InterpretationHarness.LlmSettings(_server)), org, team);
 
         Assert.Equal(StageStatus.Succeeded, outcome.Status);
-        Assert.Equal((220, 85), (outcome.TokensIn, outcome.TokensOut));
+        Assert.Equal((220, 85, 2), (outcome.TokensIn, outcome.TokensOut, outcome.LlmCalls));
         var repair = _server.Requests.ToList()[1].Body["messages"]!.AsArray();
         Assert.Equal(4, repair.Count);
         Assert.Contains("not valid JSON", (string)repair[3]!["content"]!, StringComparison.Ordinal);
@@ -140,7 +140,7 @@ public sealed class AzureOpenAIStageTests(IntegrationFixture fixture) : IClassFi
         var outcome = await _harness.RunAsync(_harness.Services(InterpretationHarness.LlmSettings(_server)), org, team);
 
         Assert.Equal((StageStatus.Failed, InterpretationFailedException.InvalidOutput), (outcome.Status, outcome.ErrorCode));
-        Assert.Equal((240, 160), (outcome.TokensIn, outcome.TokensOut));
+        Assert.Equal((240, 160, 2), (outcome.TokensIn, outcome.TokensOut, outcome.LlmCalls));
         Assert.Equal(2, _server.Requests.Count);
         Assert.DoesNotContain("burnout", outcome.ErrorMessage, StringComparison.Ordinal);
         Assert.Equal(previous, await _harness.ActiveAsync(team.TeamId));

@@ -23,6 +23,9 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
         /// <summary>A run in progress with work items (see <see cref="WorkRows.AddRunInProgressAsync"/>).</summary>
         public RunInProgress Running { get; private set; } = null!;
 
+        /// <summary>A stage-3 run in progress with LLM calls in the last minute (see <see cref="WorkRows.AddInterpretationInProgressAsync"/>).</summary>
+        public RunInProgress Interpreting { get; private set; } = null!;
+
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
@@ -52,6 +55,8 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
 
             Running = await WorkRows.AddRunInProgressAsync(DataSource, DateTimeOffset.UtcNow.AddMinutes(-10), lastWeek);
             Runs.Add((Running.RunId, lastWeek));
+            Interpreting = await WorkRows.AddInterpretationInProgressAsync(DataSource, DateTimeOffset.UtcNow.AddMinutes(-2), lastWeek.AddWeeks(-1));
+            Runs.Add((Interpreting.RunId, lastWeek.AddWeeks(-1)));
         }
     }
 
@@ -86,7 +91,9 @@ public sealed class StatusPageTests(StatusPageTests.Fixture fixture) : IClassFix
         Assert.Contains(fixture.Running.RunId.ToString(), progress, StringComparison.Ordinal);
         Assert.Contains("width:50%\"></span></span>items 1/2 final", progress, StringComparison.Ordinal);
         Assert.Contains("teams 1/3 final", progress, StringComparison.Ordinal);
-        Assert.Contains("2 host(s) · 0.1 teams/min", progress, StringComparison.Ordinal);
+        Assert.Contains("2 host(s) · 0.1 teams/min</div>", progress, StringComparison.Ordinal);
+        var interpreting = progress[progress.IndexOf(fixture.Interpreting.RunId.ToString(), StringComparison.Ordinal)..];
+        Assert.Matches(@"1 host\(s\) · [0-9.]+ teams/min · LLM in the last minute: 3 requests/min, 4,000 tokens/min</div>", interpreting);
         Assert.DoesNotContain(fixture.Runs[0].RunId.ToString(), progress, StringComparison.Ordinal);
 
         var table = html[html.IndexOf("<h2>Runs</h2>", StringComparison.Ordinal)..];

@@ -34,4 +34,23 @@ public static class WorkRows
         await store.ClaimAsync(items[1], SecondHost, 5, 2, CancellationToken.None);
         return new RunInProgress(runId, orgId);
     }
+
+    /// <summary>
+    /// A running INTERPRETATION_ONLY run over a new org of three teams in one stage-3 item, worked by
+    /// <see cref="FirstHost"/>: two teams answered in the last seconds (three LLM calls, one a repair; 4,000 tokens).
+    /// </summary>
+    public static async Task<RunInProgress> AddInterpretationInProgressAsync(NpgsqlDataSource dataSource, DateTimeOffset startedAt, IsoWeek week)
+    {
+        var (orgId, teamIds) = await new TenantBuilder(dataSource).AddOrgAsync(3);
+        var runId = await new RunRows(dataSource).AddAsync("running", startedAt, week);
+        var store = new WorkItemStore(dataSource);
+        var items = (await store.PlanAsync(
+            runId, PipelineStage.Interpretation, PipelineStage.Interpretation, [new PlannedOrg(orgId, [.. teamIds.Order()])], [], teamsPerItem: 3, CancellationToken.None)).CreatedItems;
+        var claimed = (Delivery.Claimed)await store.ClaimAsync(items[0], FirstHost, 5, 2, CancellationToken.None);
+        await store.RecordAsync(claimed.Item, claimed.Claim, claimed.Item.TeamIds[0],
+            StageOutcome.Written() with { TokensIn = 1500, TokensOut = 500, LlmCalls = 1 }, 5, CancellationToken.None);
+        await store.RecordAsync(claimed.Item, claimed.Claim, claimed.Item.TeamIds[1],
+            StageOutcome.Written() with { TokensIn = 1600, TokensOut = 400, LlmCalls = 2 }, 5, CancellationToken.None);
+        return new RunInProgress(runId, orgId);
+    }
 }

@@ -1,4 +1,4 @@
--- InPsyq Weekly, PIPELINE migration set, V1.6: the LLM quota governor shared by every instance (docs/performance.md).
+-- InPsyq Weekly, PIPELINE migration set, V1.7: the LLM quota governor shared by every instance (docs/performance.md).
 --
 -- llm_quota holds one row per Azure OpenAI deployment (endpoint host and deployment name): the level of the
 -- requests and tokens buckets when they were last refilled, the admission rate (AIMD: a fraction of the quota that a
@@ -8,6 +8,9 @@
 -- llm_quota_events records each lease and each 429 per host for ten minutes: the hosts that leased in the last
 -- minute are the live hosts (a host that cannot reach Postgres admits at quota / live hosts), and the health check
 -- reads the admitted rate and the recent 429s from it. Only LlmQuota/LlmQuotaStore.cs has SQL on both tables.
+--
+-- weekly_work_results.llm_calls: the LLM calls behind a team's stage-3 result, so the status page can show a running
+-- run's requests (and tokens) per minute.
 
 CREATE TABLE llm_quota (
     deployment     text PRIMARY KEY,
@@ -30,3 +33,5 @@ CREATE TABLE llm_quota_events (
 );
 
 CREATE INDEX llm_quota_events_recent ON llm_quota_events (deployment, at);
+
+ALTER TABLE weekly_work_results ADD COLUMN llm_calls integer NOT NULL DEFAULT 0 CHECK (llm_calls >= 0);
