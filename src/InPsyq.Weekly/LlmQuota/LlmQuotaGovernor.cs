@@ -37,7 +37,7 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(5);
 
     private readonly LlmQuotaSettings _settings;
-    private readonly LlmQuotaStore _store;
+    private readonly LlmQuotaStore? _store;
     private readonly string _host;
     private readonly TimeProvider _time;
     private readonly ILogger<LlmQuotaGovernor> _logger;
@@ -59,9 +59,15 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
     private DateTimeOffset _nextProbe;
     private Task? _probe;
 
+    /// <param name="store">The shared state; only a quota needs it (without one the governor never reaches it).</param>
     /// <param name="host">This host's name in the shared state (<see cref="HostIdentity"/>): live hosts are counted by it.</param>
-    internal LlmQuotaGovernor(LlmQuotaSettings settings, LlmQuotaStore store, string host, TimeProvider time, ILogger<LlmQuotaGovernor> logger)
+    internal LlmQuotaGovernor(LlmQuotaSettings settings, LlmQuotaStore? store, string host, TimeProvider time, ILogger<LlmQuotaGovernor> logger)
     {
+        if (!settings.Limits.IsUnlimited)
+        {
+            ArgumentNullException.ThrowIfNull(store);
+        }
+
         _settings = settings;
         _store = store;
         _host = host;
@@ -147,7 +153,7 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
             try
             {
                 var pausedFor = await WithDatabaseTimeoutAsync(
-                    token => _store.ThrottleAsync(_settings.Key, _host, _settings.Limits, retryAfter, _settings.DefaultPause, token), cancellationToken);
+                    token => _store!.ThrottleAsync(_settings.Key, _host, _settings.Limits, retryAfter, _settings.DefaultPause, token), cancellationToken);
                 lock (_gate)
                 {
                     PauseUntil(_time.GetUtcNow() + pausedFor);
@@ -184,7 +190,7 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
 
     /// <summary>The state every host shares, or null without a quota or before any lease; throws when Postgres does not answer.</summary>
     public Task<LlmQuotaSnapshot?> ReadSharedStateAsync(CancellationToken cancellationToken) =>
-        IsGoverning ? _store.ReadAsync(_settings.Key, cancellationToken) : Task.FromResult<LlmQuotaSnapshot?>(null);
+        IsGoverning ? _store!.ReadAsync(_settings.Key, cancellationToken) : Task.FromResult<LlmQuotaSnapshot?>(null);
 
     public async ValueTask DisposeAsync()
     {
@@ -312,7 +318,7 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
         {
             try
             {
-                var lease = await WithDatabaseTimeoutAsync(token => _store.LeaseAsync(_settings.Key, _host, _settings.Limits, request, token), CancellationToken.None);
+                var lease = await WithDatabaseTimeoutAsync(token => _store!.LeaseAsync(_settings.Key, _host, _settings.Limits, request, token), CancellationToken.None);
                 Adopt(lease);
                 return (lease.Granted, lease.PausedFor > TimeSpan.Zero ? TimeSpan.Zero : lease.Wait);
             }
@@ -342,7 +348,7 @@ public sealed partial class LlmQuotaGovernor : IAsyncDisposable
         try
         {
             var lease = await WithDatabaseTimeoutAsync(
-                token => _store.LeaseAsync(_settings.Key, _host, _settings.Limits, default, token), CancellationToken.None);
+                token => _store!.LeaseAsync(_settings.Key, _host, _settings.Limits, default, token), CancellationToken.None);
             Adopt(lease);
             lock (_gate)
             {
