@@ -1,7 +1,11 @@
 // InPsyq Weekly on Azure: the function app (Flex Consumption, .NET 10 isolated) with a user-assigned identity,
 // its storage account, PostgreSQL flexible server (Entra authentication), Key Vault, Application Insights and Log
-// Analytics. `azd up` deploys it with main.parameters.json; docs/deploy.md walks through it.
+// Analytics. `azd up` deploys it with main.parameters.json; docs/deploy.md walks through it. By default the network is
+// closed: the app's outbound traffic leaves through a virtual network, and storage, Key Vault and Postgres are reached
+// through private endpoints only.
 targetScope = 'subscription'
+
+import { cidrBlocks, ipRangeBounds } from 'modules/ipranges.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -103,6 +107,21 @@ param postgresMaxConnections int = 0
 ])
 param instanceMemoryMB int = 2048
 
+@description('Closed network: VNet integration of the app, private endpoints for blob, queue, Key Vault and Postgres, and public network access disabled on all of them. Postgres keeps the networking mode it was created with (docs/deploy.md).')
+param vnetEnabled bool = true
+
+@description('Address space of the virtual network (vnetEnabled); its first two /24 blocks become the app\'s and the private endpoints\' subnets.')
+param vnetAddressPrefix string = '10.60.0.0/16'
+
+@description('Public IPv4 ranges admitted: "203.0.113.0/24", "203.0.113.7" or "203.0.113.10-203.0.113.20". They become the access restrictions of the whole app (none: every address) and, without vnetEnabled, the only Postgres firewall rules.')
+param allowedIpRanges string[] = []
+
+@description('With vnetEnabled: the public IPv4 address of the machine that deploys, admitted by the storage firewall to reach the deployment container; empty keeps the storage account\'s public endpoint disabled.')
+param deployerIpAddress string = ''
+
+@description('Key Vault purge protection: a deleted vault cannot be purged, nor its name reused, until its 7-day soft-delete retention ends. Once on, it cannot be turned off.')
+param keyVaultPurgeProtection bool = true
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -111,6 +130,7 @@ var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var lockContainerName = 'weekly-locks'
 var attributionContainerName = 'attribution'
+var allowedIpBounds = map(allowedIpRanges, range => ipRangeBounds(range))
 
 // Default max_connections of Azure Database for PostgreSQL flexible server by compute size; Azure keeps 15 of them for
 // itself. https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-limits
@@ -169,6 +189,17 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: resourceGroup
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: resourceGroup
@@ -181,6 +212,8 @@ module storage 'modules/storage.bicep' = {
       lockContainerName
       attributionContainerName
     ]
+    vnetEnabled: vnetEnabled
+    deployerIpAddress: deployerIpAddress
   }
 }
 
@@ -194,6 +227,8 @@ module keyVault 'modules/keyvault.bicep' = {
     internalCronSecret: internalCronSecret
     internalAdminSecret: internalAdminSecret
     alertWebhookUrl: alertWebhookUrl
+    vnetEnabled: vnetEnabled
+    purgeProtection: keyVaultPurgeProtection
   }
 }
 
@@ -214,8 +249,60 @@ module postgres 'modules/postgres.bicep' = {
     entraAdminObjectId: postgresEntraAdminObjectId
     entraAdminName: postgresEntraAdminName
     entraAdminType: postgresEntraAdminType
+    vnetEnabled: vnetEnabled
+    firewallRules: allowedIpBounds
   }
 }
+
+// The private endpoints of a closed network, each with its privatelink DNS zone linked to the virtual network.
+var privateEndpoints = [
+  {
+    name: 'pe-blob-${resourceToken}'
+    groupId: 'blob'
+    dnsZoneName: 'privatelink.blob.${environment().suffixes.storage}'
+    target: 'storage'
+  }
+  {
+    name: 'pe-queue-${resourceToken}'
+    groupId: 'queue'
+    dnsZoneName: 'privatelink.queue.${environment().suffixes.storage}'
+    target: 'storage'
+  }
+  {
+    name: 'pe-vault-${resourceToken}'
+    groupId: 'vault'
+    dnsZoneName: 'privatelink.vaultcore.azure.net'
+    target: 'keyVault'
+  }
+  {
+    name: 'pe-postgres-${resourceToken}'
+    groupId: 'postgresqlServer'
+    dnsZoneName: 'privatelink.postgres.database.azure.com'
+    target: 'postgres'
+  }
+]
+
+@batchSize(1) // the blob and queue endpoints of one storage account are not created concurrently
+module privateEndpoint 'modules/privateendpoint.bicep' = [
+  for endpoint in privateEndpoints: if (vnetEnabled) {
+    name: endpoint.name
+    scope: resourceGroup
+    params: {
+      name: endpoint.name
+      location: location
+      tags: tags
+      vnetId: network.?outputs.id ?? ''
+      subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+      targetResourceId: {
+        storage: storage.outputs.id
+        keyVault: keyVault.outputs.id
+        postgres: postgres.outputs.id
+      }[endpoint.target]
+      groupId: endpoint.groupId
+      dnsZoneName: endpoint.dnsZoneName
+    }
+  }
+]
 
 module roles 'modules/roles.bicep' = {
   name: 'roles'
@@ -246,6 +333,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: deploymentContainerName
     lockContainerName: lockContainerName
     attributionContainerName: attributionContainerName
+    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
+    allowedIpCidrs: flatten(map(allowedIpBounds, bounds => cidrBlocks(bounds)))
     postgresHost: postgres.outputs.fqdn
     postgresDatabase: postgres.outputs.databaseName
     postgresPoolSize: postgresPoolSizeThatFits
@@ -260,9 +349,10 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
-  // The app resolves its Key Vault references and reaches storage as soon as it exists.
+  // The app resolves its Key Vault references and reaches storage and Postgres as soon as it exists.
   dependsOn: [
     roles
+    privateEndpoint
   ]
 }
 

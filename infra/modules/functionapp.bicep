@@ -44,6 +44,12 @@ param lockContainerName string
 @description('Blob container of the attribution documents.')
 param attributionContainerName string
 
+@description('Resource id of the subnet (delegated to Microsoft.App/environments) the app\'s outbound traffic leaves through; empty for none.')
+param virtualNetworkSubnetId string
+
+@description('CIDR blocks admitted to the app (access restrictions of the whole app: App Service cannot filter by path); empty admits every address.')
+param allowedIpCidrs string[]
+
 @description('Host name of the Postgres server.')
 param postgresHost string
 
@@ -122,9 +128,19 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
+      ipSecurityRestrictions: [
+        for (cidr, index) in allowedIpCidrs: {
+          name: 'allowed-ip-range-${index}'
+          ipAddress: cidr
+          action: 'Allow'
+          priority: 100 + index
+        }
+      ]
+      ipSecurityRestrictionsDefaultAction: empty(allowedIpCidrs) ? 'Allow' : 'Deny'
     }
     functionAppConfig: {
       deployment: {
@@ -146,6 +162,23 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         version: '10.0'
       }
     }
+  }
+}
+
+// No publishing with user names and passwords: azd deploys with an Entra token (OneDeploy to the SCM endpoint).
+resource scmBasicPublishingCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicPublishingCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: {
+    allow: false
   }
 }
 

@@ -1,5 +1,8 @@
 // Key Vault (RBAC authorization) holding the app's secrets. The function app reads them as Key Vault references
-// with its user-assigned identity (Key Vault Secrets User, see roles.bicep); no secret value leaves this module.
+// with its user-assigned identity (Key Vault Secrets User, see roles.bicep); no secret value leaves this module. In a
+// closed deployment (vnetEnabled) the app reaches it through a private endpoint and public network access is off; the
+// secrets below are written through the management plane (Azure Resource Manager), which the vault's network rules
+// do not apply to.
 
 @description('Name of the key vault (3-24 characters, globally unique).')
 param name string
@@ -20,6 +23,12 @@ param internalCronSecret string
 @minLength(32)
 param internalAdminSecret string
 
+@description('Whether the app reaches the vault through a private endpoint (main.bicep creates it): public network access is then disabled.')
+param vnetEnabled bool
+
+@description('Purge protection: a deleted vault and its secrets cannot be purged before the soft-delete retention ends. It cannot be turned off again once on.')
+param purgeProtection bool
+
 @description('Incoming webhook URL of the alert channel (it embeds a token); empty for no alerts.')
 @secure()
 param alertWebhookUrl string
@@ -37,7 +46,13 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
-    publicNetworkAccess: 'Enabled'
+    // Key Vault accepts only true (or no value): purge protection cannot be switched off.
+    enablePurgeProtection: purgeProtection ? true : null
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
+    }
   }
 }
 
@@ -67,6 +82,9 @@ resource alertWebhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if 
 
 @description('Name of the key vault.')
 output name string = vault.name
+
+@description('Resource id of the key vault.')
+output id string = vault.id
 
 @description('URI (latest version) of the INTERNAL_CRON_SECRET secret.')
 output internalCronSecretUri string = cronSecret.properties.secretUri

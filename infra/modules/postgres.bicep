@@ -1,6 +1,9 @@
 // Azure Database for PostgreSQL flexible server with Microsoft Entra authentication only (no passwords), the
 // pipeline's database, and automated backups. The app's identity is granted its role with SQL after deployment
 // (pgaadauth_create_principal, see docs/deploy.md).
+// Networking: the server is created in the "public access" networking mode, which is fixed at creation, and then
+// either closed (vnetEnabled: public network access disabled, the app connects through a private endpoint that
+// main.bicep adds) or open only to the firewall rules given (never the 0.0.0.0 rule that admits every Azure tenant).
 
 @description('Name of the server (globally unique; part of its host name).')
 param name string
@@ -57,6 +60,12 @@ param entraAdminName string
 ])
 param entraAdminType string
 
+@description('Whether the app connects through a private endpoint (main.bicep creates it): public network access is then disabled.')
+param vnetEnabled bool
+
+@description('Without vnetEnabled: the address ranges admitted by the server\'s firewall, as first and last address; none admits nobody.')
+param firewallRules { start: string, end: string }[]
+
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: name
   location: location
@@ -84,7 +93,7 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
       mode: 'Disabled'
     }
     network: {
-      publicNetworkAccess: 'Enabled'
+      publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
     }
   }
 }
@@ -99,20 +108,6 @@ resource entraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@20
   }
 }
 
-// Flex Consumption apps without a virtual network connect from Azure's shared outbound addresses:
-// the 0.0.0.0 rule admits Azure services only, never the internet at large.
-resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
-  parent: server
-  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
-  properties: {
-    startIpAddress: '0.0.0.0'
-    endIpAddress: '0.0.0.0'
-  }
-  dependsOn: [
-    entraAdmin // one server operation at a time
-  ]
-}
-
 resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: server
   name: databaseName
@@ -121,15 +116,33 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
     collation: 'en_US.utf8'
   }
   dependsOn: [
-    allowAzureServices // one server operation at a time
+    entraAdmin // one server operation at a time
   ]
 }
+
+@batchSize(1) // one server operation at a time
+resource allowedIpRanges 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = [
+  for (rule, index) in firewallRules: if (!vnetEnabled) {
+    parent: server
+    name: 'allowed-ip-range-${index}'
+    properties: {
+      startIpAddress: rule.start
+      endIpAddress: rule.end
+    }
+    dependsOn: [
+      database
+    ]
+  }
+]
 
 @description('Host name of the server.')
 output fqdn string = server.properties.fullyQualifiedDomainName
 
 @description('Name of the server.')
 output name string = server.name
+
+@description('Resource id of the server.')
+output id string = server.id
 
 @description('Name of the pipeline\'s database.')
 output databaseName string = database.name

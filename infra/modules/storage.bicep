@@ -1,5 +1,7 @@
 // The storage account of the function app: the Functions host (AzureWebJobsStorage), the Flex Consumption
-// deployment package, the pipeline's containers and its work queue. Identity-based access only.
+// deployment package, the pipeline's containers and its work queue. Identity-based access only; in a closed
+// deployment (vnetEnabled) the app reaches it through private endpoints and the public endpoint is off, or open to the
+// deployer's address alone.
 
 @description('Name of the storage account (3-24 lowercase letters and digits, globally unique).')
 param name string
@@ -12,6 +14,12 @@ param tags object
 
 @description('Blob containers to create: the deployment package container and the pipeline\'s containers.')
 param containerNames string[]
+
+@description('Whether the app reaches the account through private endpoints (main.bicep creates them): the public endpoint is then closed.')
+param vnetEnabled bool
+
+@description('With vnetEnabled: the one public address admitted through the firewall (the deployer\'s machine); empty to disable public network access.')
+param deployerIpAddress string
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: name
@@ -28,10 +36,20 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    // Without a virtual network the app comes from Azure's shared outbound addresses, so only identity-based access
+    // (no shared keys) guards the account.
+    publicNetworkAccess: vnetEnabled && empty(deployerIpAddress) ? 'Disabled' : 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
+      ipRules: vnetEnabled && !empty(deployerIpAddress)
+        ? [
+            {
+              value: deployerIpAddress
+              action: 'Allow'
+            }
+          ]
+        : []
     }
   }
 }
@@ -53,6 +71,9 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
 
 @description('Name of the storage account.')
 output name string = storage.name
+
+@description('Resource id of the storage account.')
+output id string = storage.id
 
 @description('Blob service endpoint (https://<account>.blob.core.windows.net/).')
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
