@@ -1,6 +1,8 @@
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Demo;
+using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Runs;
+using InPsyq.Weekly.ScheduledJobs;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Weeks;
@@ -68,6 +70,18 @@ public sealed class DatabasePrincipalsTests(IntegrationFixture fixture) : IClass
         Assert.True(
             await QueryAsync(admin, "select pg_has_role($1, 'inpsyq_service', 'MEMBER') and not pg_has_role($1, $2, 'MEMBER')", reader => reader.GetBoolean(0), principals.Runtime, principals.Migrator),
             "the runtime is a member of inpsyq_service and not of the migrator");
+
+        // db-maintenance analyzes as the migrator (PostgreSQL skips ANALYZE of a table for a non-owner), logs as the runtime.
+        var withMigrator = fixture.CreateServices(new Dictionary<string, string?>
+        {
+            ["POSTGRES_CONNECTION_STRING"] = runtime,
+            ["POSTGRES_MIGRATOR_CONNECTION_STRING"] = principals.ConnectionStringOf(principals.Migrator),
+        });
+        var maintenance = await withMigrator.GetRequiredService<JobRunner>().RunAsync(DbMaintenanceJob.Id, JobTrigger.Manual, CancellationToken.None);
+        Assert.Equal(JobStatus.Succeeded, maintenance.Status);
+        await Eventually.UntilAsync(
+            async () => await QueryAsync(admin, "select last_analyze is not null from pg_stat_user_tables where relname = 'weekly_runs'", reader => reader.GetBoolean(0)),
+            "db-maintenance analyzed weekly_runs");
 
         await using var asRuntime = await principals.OpenAsync(principals.Runtime);
         var ddl = await Assert.ThrowsAsync<PostgresException>(async () =>
