@@ -226,7 +226,10 @@ public sealed class DatabasePrincipalsTests(IntegrationFixture fixture) : IClass
         public string ConnectionStringOf(string role, string? database = null) =>
             new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString)
             {
-                Username = role, Password = _password, Database = database ?? Database, Pooling = false,
+                Username = role,
+                Password = _password,
+                Database = database ?? Database,
+                Pooling = false,
             }.ConnectionString;
 
         public async Task<NpgsqlConnection> OpenAsync(string role, string? database = null)
