@@ -93,7 +93,7 @@ param maximumInstanceCount int = 40
 @description('Npgsql connection pool size (Maximum Pool Size) of each function app instance.')
 @minValue(2)
 @maxValue(100)
-param postgresPoolSize int = 8
+param postgresPoolSize int = 7
 
 @description('max_connections of the Postgres server when it is not the default of postgresSkuName (a changed server parameter); 0 = that default.')
 @minValue(0)
@@ -154,12 +154,14 @@ var postgresDefaultMaxConnections = {
 var postgresUserConnections = (postgresMaxConnections > 0
   ? postgresMaxConnections
   : postgresDefaultMaxConnections[?postgresSkuName] ?? fail('The default max_connections of postgresSkuName ${postgresSkuName} is not known here: set postgresMaxConnections.')) - 15
-// Every instance may fill its pool at once: together they may use 80 % of the user connections, the rest is for
-// migrations, administrators and the standalone host.
+// The migrator's pool of each instance: it migrates at start-up on one connection and runs db-maintenance.
+var postgresMigratorPoolSize = 1
+// Every instance may fill both its pools at once: together they may use 80 % of the user connections, the rest is for
+// administrators and the standalone host.
 var postgresConnectionBudget = postgresUserConnections * 80 / 100
-var postgresPoolSizeThatFits = maximumInstanceCount * postgresPoolSize <= postgresConnectionBudget
+var postgresPoolSizeThatFits = maximumInstanceCount * (postgresPoolSize + postgresMigratorPoolSize) <= postgresConnectionBudget
   ? postgresPoolSize
-  : fail('maximumInstanceCount (${maximumInstanceCount}) × postgresPoolSize (${postgresPoolSize}) exceeds 80 % of the ${postgresUserConnections} user connections of ${postgresSkuName} (${postgresConnectionBudget}): lower either, or choose a larger postgresSkuName (docs/deploy.md).')
+  : fail('maximumInstanceCount (${maximumInstanceCount}) × (postgresPoolSize (${postgresPoolSize}) + the migrator\'s ${postgresMigratorPoolSize}) exceeds 80 % of the ${postgresUserConnections} user connections of ${postgresSkuName} (${postgresConnectionBudget}): lower either, or choose a larger postgresSkuName (docs/deploy.md).')
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -172,6 +174,7 @@ module identity 'modules/identity.bicep' = {
   scope: resourceGroup
   params: {
     name: 'id-${resourceToken}'
+    migratorName: 'id-migrator-${resourceToken}'
     location: location
     tags: tags
   }
@@ -327,6 +330,10 @@ module functionApp 'modules/functionapp.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     identityName: identity.outputs.name
+    migratorIdentityId: identity.outputs.migratorId
+    migratorIdentityClientId: identity.outputs.migratorClientId
+    migratorIdentityName: identity.outputs.migratorName
+    postgresMigratorPoolSize: postgresMigratorPoolSize
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint
@@ -382,6 +389,9 @@ output POSTGRES_DATABASE string = postgres.outputs.databaseName
 
 @description('Name of the app\'s managed identity: the Postgres role to create (docs/deploy.md).')
 output MANAGED_IDENTITY_NAME string = identity.outputs.name
+
+@description('Name of the migrator\'s managed identity: the Postgres role that owns the schema (docs/deploy.md).')
+output MIGRATOR_IDENTITY_NAME string = identity.outputs.migratorName
 
 @description('Client id of the app\'s managed identity.')
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

@@ -75,6 +75,8 @@ for candidate in $(shuf -i 20000-29999 -n 20); do
 done
 [[ -n "$port" ]] || die "no free loopback port for the server"
 export WEEKLY_BASE_URL="http://127.0.0.1:$port/api"
+# `serve` migrates at start-up only with a migrator connection; locally one login is both, and `migrate` uses it.
+dotnet "$SERVER_DLL" migrate >"$WORK_DIR/migrate.log" 2>&1 || { log_tail "$WORK_DIR/migrate.log" 40; die "inpsyq-weekly migrate failed"; }
 (
   close_inherited_fds
   SCHEDULER_ENABLED=false exec dotnet "$SERVER_DLL" serve --urls "http://127.0.0.1:$port"

@@ -34,6 +34,7 @@ var suffix = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
 var settings = new Dictionary<string, string?>
 {
     ["POSTGRES_CONNECTION_STRING"] = database.ConnectionString,
+    ["POSTGRES_MIGRATOR_CONNECTION_STRING"] = database.ConnectionString,
     ["BLOB_CONNECTION_STRING"] = blob,
     ["BLOB_LOCK_CONTAINER"] = $"bench-locks-{suffix}",
     ["BLOB_ATTRIBUTION_CONTAINER"] = $"bench-attribution-{suffix}",

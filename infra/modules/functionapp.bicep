@@ -26,6 +26,19 @@ param identityClientId string
 @description('Name of that identity: the Postgres role the app logs in as.')
 param identityName string
 
+@description('Resource id of the migrator\'s user-assigned managed identity (Postgres only: it owns the schema).')
+param migratorIdentityId string
+
+@description('Client id of the migrator identity (POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID).')
+param migratorIdentityClientId string
+
+@description('Name of the migrator identity: the Postgres role the app migrates as.')
+param migratorIdentityName string
+
+@description('Npgsql pool size of the migrator connection of each instance; main.bicep counts it in the connection budget.')
+@minValue(1)
+param postgresMigratorPoolSize int
+
 @description('Name of the storage account of the host and the pipeline.')
 param storageAccountName string
 
@@ -122,6 +135,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${migratorIdentityId}': {}
     }
   }
   properties: {
@@ -203,6 +217,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Storage: Postgres with Entra tokens of the identity, Blob storage and the work queue through their service URIs.
     POSTGRES_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${identityName};SSL Mode=VerifyFull;Maximum Pool Size=${postgresPoolSize}'
     POSTGRES_USE_ENTRA_AUTH: 'true'
+    // The migrator: a second identity, used only to migrate at start-up and for db-maintenance (docs/deploy.md, step 3).
+    POSTGRES_MIGRATOR_CONNECTION_STRING: 'Host=${postgresHost};Port=5432;Database=${postgresDatabase};Username=${migratorIdentityName};SSL Mode=VerifyFull;Maximum Pool Size=${postgresMigratorPoolSize}'
+    POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID: migratorIdentityClientId
     BLOB_CONNECTION_STRING: ''
     BLOB_SERVICE_URI: blobEndpoint
     QUEUE_SERVICE_URI: queueEndpoint

@@ -1,6 +1,7 @@
 using Azure;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -12,7 +13,14 @@ namespace InPsyq.Server.Cli;
 /// </summary>
 internal static class CliHost
 {
-    public static async Task<int> RunAsync(Func<IServiceProvider, TimeProvider, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
+    /// <param name="verb">The verb, run once the host has started.</param>
+    /// <param name="cancellationToken">Cancelled by the command line.</param>
+    /// <param name="migrate">
+    /// Apply the migrations before the host starts, as the migrator or, without a migrator connection, as the login of
+    /// <c>POSTGRES_CONNECTION_STRING</c> (the <c>migrate</c> verb): the host then starts on a current schema.
+    /// </param>
+    public static async Task<int> RunAsync(
+        Func<IServiceProvider, TimeProvider, CancellationToken, Task<int>> verb, CancellationToken cancellationToken, bool migrate = false)
     {
         var builder = Host.CreateApplicationBuilder();
         ServerApp.UseLocalDefaults(builder.Configuration);
@@ -28,6 +36,11 @@ internal static class CliHost
             cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         try
         {
+            if (migrate)
+            {
+                await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(stopping.Token);
+            }
+
             await host.StartAsync(stopping.Token);
             return await verb(host.Services, host.Services.GetRequiredService<TimeProvider>(), stopping.Token);
         }

@@ -75,13 +75,13 @@ public static class WeeklyCli
 
     private static Command MigrateCommand()
     {
-        // Every verb's host applies migrations and creates the containers on start; this one only reports it.
+        // The one verb that migrates with a single login too (see CliHost); the host's start creates the containers.
         var command = new Command("migrate", "Apply the database migrations and create the blob containers.");
         command.SetAction((_, cancellationToken) => CliHost.RunAsync((_, _, _) =>
         {
             Console.WriteLine($"Migrations are current (pipeline schema {DatabaseMigrator.LatestPipelineVersion}); blob containers exist.");
             return Task.FromResult(ExitCodes.Completed);
-        }, cancellationToken));
+        }, cancellationToken, migrate: true));
         return command;
     }
 

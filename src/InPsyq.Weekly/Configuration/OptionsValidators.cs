@@ -74,8 +74,10 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         }
         else if (options.PostgresUseEntraAuth)
         {
-            RequireEntraConnectionString(failures, options.PostgresConnectionString);
+            RequireEntraConnectionString(failures, "POSTGRES_CONNECTION_STRING", options.PostgresConnectionString);
         }
+
+        ValidateMigrator(failures, options);
 
         if (string.IsNullOrWhiteSpace(options.BlobConnectionString) && options.BlobServiceUri is null)
         {
@@ -86,8 +88,57 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         return Settings.Result(failures);
     }
 
-    /// <summary>With Entra authentication the password is a token fetched at run time: never one in the string.</summary>
-    private static void RequireEntraConnectionString(List<string> failures, string connectionString)
+    /// <summary>
+    /// The migrator connection is optional; with Entra auth it logs in as an identity of its own, named by its client id
+    /// and as another principal than the runtime's.
+    /// </summary>
+    private static void ValidateMigrator(List<string> failures, StorageOptions options)
+    {
+        var clientId = options.PostgresMigratorManagedIdentityClientId;
+        if (!options.HasMigratorConnection)
+        {
+            if (!string.IsNullOrWhiteSpace(clientId))
+            {
+                failures.Add("POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID is set without POSTGRES_MIGRATOR_CONNECTION_STRING.");
+            }
+
+            return;
+        }
+
+        if (!options.PostgresUseEntraAuth)
+        {
+            return;
+        }
+
+        if (RequireEntraConnectionString(failures, "POSTGRES_MIGRATOR_CONNECTION_STRING", options.PostgresMigratorConnectionString!) is { } migrator
+            && Username(options.PostgresConnectionString) is { } runtime && string.Equals(migrator, runtime, StringComparison.Ordinal))
+        {
+            failures.Add("POSTGRES_MIGRATOR_CONNECTION_STRING must name another principal than POSTGRES_CONNECTION_STRING (the migrator owns the schema, the runtime does not).");
+        }
+
+        if (!Guid.TryParse(clientId, out _))
+        {
+            failures.Add("POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID (the client id of the migrator's managed identity) is required with POSTGRES_MIGRATOR_CONNECTION_STRING when POSTGRES_USE_ENTRA_AUTH is true.");
+        }
+    }
+
+    private static string? Username(string? connectionString)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connectionString).Username;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// With Entra authentication the password is a token fetched at run time: never one in the string. Returns the
+    /// principal the string names, or null when it is invalid.
+    /// </summary>
+    private static string? RequireEntraConnectionString(List<string> failures, string setting, string connectionString)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -97,19 +148,21 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         catch (ArgumentException)
         {
             // The message of the exception may quote the string; the string may hold a secret.
-            failures.Add("POSTGRES_CONNECTION_STRING is not a valid Npgsql connection string.");
-            return;
+            failures.Add($"{setting} is not a valid Npgsql connection string.");
+            return null;
         }
 
         if (string.IsNullOrWhiteSpace(builder.Username))
         {
-            failures.Add("POSTGRES_CONNECTION_STRING must name the Entra principal (the managed identity's name) as Username when POSTGRES_USE_ENTRA_AUTH is true.");
+            failures.Add($"{setting} must name the Entra principal (the managed identity's name) as Username when POSTGRES_USE_ENTRA_AUTH is true.");
         }
 
         if (!string.IsNullOrEmpty(builder.Password) || !string.IsNullOrEmpty(builder.Passfile))
         {
-            failures.Add("POSTGRES_CONNECTION_STRING must not contain a Password or Passfile when POSTGRES_USE_ENTRA_AUTH is true (the password is an Entra access token).");
+            failures.Add($"{setting} must not contain a Password or Passfile when POSTGRES_USE_ENTRA_AUTH is true (the password is an Entra access token).");
         }
+
+        return builder.Username;
     }
 }
 

@@ -15,6 +15,21 @@ public sealed class StorageOptions
     [ConfigurationKeyName("POSTGRES_USE_ENTRA_AUTH")]
     public bool PostgresUseEntraAuth { get; set; }
 
+    /// <summary>
+    /// The connection of the login that owns the schema (optional): with it a host applies the migrations at start-up
+    /// and <c>db-maintenance</c> runs as that login; without it a host does not migrate (docs/deploy.md, step 3). Same
+    /// authentication as <c>POSTGRES_CONNECTION_STRING</c>; with Entra auth its tokens are those of the identity named by
+    /// <see cref="PostgresMigratorManagedIdentityClientId"/>.
+    /// </summary>
+    [ConfigurationKeyName("POSTGRES_MIGRATOR_CONNECTION_STRING")]
+    public string? PostgresMigratorConnectionString { get; set; }
+
+    /// <summary>Client id of the user-assigned managed identity the migrator connection logs in as (Entra auth only).</summary>
+    [ConfigurationKeyName("POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID")]
+    public string? PostgresMigratorManagedIdentityClientId { get; set; }
+
+    public bool HasMigratorConnection => !string.IsNullOrWhiteSpace(PostgresMigratorConnectionString);
+
     /// <summary>The storage account's connection string: its blob endpoint, and its queue endpoint for the work queue.</summary>
     [ConfigurationKeyName("BLOB_CONNECTION_STRING")]
     public string? BlobConnectionString { get; set; }

@@ -6,22 +6,20 @@ using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.Health;
 
-/// <summary><c>postgres</c>: the server answers and the pipeline migrations are current.</summary>
-public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+/// <summary><c>postgres</c>: the server answers and the pipeline migrations are current (a runtime refuses runs otherwise).</summary>
+public sealed class PostgresHealthCheck(SchemaVersion schema) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            $"select max(version) from {DatabaseMigrator.PipelineChangelog} where success and version is not null");
-        var applied = await command.ExecuteScalarAsync(cancellationToken) as string;
-        var expected = DatabaseMigrator.LatestPipelineVersion;
-        return applied is not null && new Version(applied) >= new Version(expected)
-            ? HealthCheckResult.Healthy("Postgres answers and the pipeline migrations are current.", data: HealthObservation.Of(applied, "schema_version"))
-            : HealthCheckResult.Unhealthy($"Pipeline migrations are behind this build (expected {expected}); run 'migrate'.", data: HealthObservation.Of(applied, "schema_version"));
+        var state = await schema.ReadAsync(cancellationToken);
+        return state.IsCurrent
+            ? HealthCheckResult.Healthy("Postgres answers and the pipeline migrations are current.", data: HealthObservation.Of(state.Applied, "schema_version"))
+            : HealthCheckResult.Unhealthy(
+                $"Pipeline migrations are behind this build (expected {state.Required}): runs are refused until the migrator applies them (docs/deploy.md).",
+                data: HealthObservation.Of(state.Applied, "schema_version"));
     }
 }
 

@@ -18,7 +18,9 @@ using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace InPsyq.Weekly.Hosting;
 
@@ -43,8 +45,23 @@ public static class WeeklyServiceCollectionExtensions
         services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
         services.TryAddSingleton(provider => PostgresDataSourceFactory.Create(
             provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<TokenCredential>()));
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+            // The migrator logs in as a managed identity of its own (validated with Entra auth); without Entra auth no
+            // credential is asked.
+            var credential = options.PostgresMigratorManagedIdentityClientId is { Length: > 0 } clientId
+                ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+                : provider.GetRequiredService<TokenCredential>();
+            return new MigratorDataSource(
+                PostgresDataSourceFactory.CreateMigrator(options, credential), provider.GetRequiredService<NpgsqlDataSource>());
+        });
+        services.TryAddSingleton(provider => new DatabaseMigrator(
+            provider.GetRequiredService<MigratorDataSource>().DataSource,
+            provider.GetRequiredService<IOptions<StorageOptions>>(),
+            provider.GetRequiredService<ILogger<DatabaseMigrator>>()));
+        services.TryAddSingleton<SchemaVersion>();
         services.TryAddSingleton<BlobStore>();
-        services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<TenantDirectory>();
         services.TryAddSingleton<LockFences>();
         services.TryAddSingleton<DependencyProbe>();

@@ -2,18 +2,19 @@ using System.Text.Json;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace InPsyq.Weekly.ScheduledJobs;
 
 /// <summary>
 /// <c>db-maintenance</c>: <c>ANALYZE</c> of the pipeline's tables (autovacuum handles vacuuming), then as metrics
 /// each table's total size and estimated rows, and the weekly ops metrics: the 7-day run aggregates of the
-/// diagnostics endpoint and the job attempts of the last 7 days by status.
+/// diagnostics endpoint and the job attempts of the last 7 days by status. It runs as the migrator, the tables' owner:
+/// PostgreSQL skips <c>ANALYZE</c> of a table for anyone else (PostgreSQL 17: anyone without <c>MAINTAIN</c>).
 /// </summary>
-public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, WeeklyRunStore runs, JobExecutionLog executions, TimeProvider time) : IJob
+public sealed class DbMaintenanceJob(MigratorDataSource migrator, WeeklyRunStore runs, JobExecutionLog executions, TimeProvider time) : IJob
 {
     public const string Id = "db-maintenance";
 
@@ -33,13 +34,13 @@ public sealed class DbMaintenanceJob(NpgsqlDataSource dataSource, WeeklyRunStore
 
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
-        await using (var analyze = dataSource.CreateCommand($"analyze {string.Join(", ", s_pipelineTables)}"))
+        await using (var analyze = migrator.DataSource.CreateCommand($"analyze {string.Join(", ", s_pipelineTables)}"))
         {
             await analyze.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        await using (var sizes = dataSource.CreateCommand("""
+        await using (var sizes = migrator.DataSource.CreateCommand("""
             select t.name, pg_total_relation_size(c.oid), greatest(c.reltuples, 0)::float8
             from unnest($1::text[]) as t(name) join pg_class c on c.oid = to_regclass(t.name)
             """))

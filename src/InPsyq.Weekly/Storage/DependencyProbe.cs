@@ -14,9 +14,10 @@ public enum Dependency
 
 /// <summary>
 /// Checks, before a run takes its lock, that Postgres and Blob storage answer, each within a short timeout, so an
-/// outage is a fast 503 with nothing written rather than a run that fails half-way.
+/// outage is a fast 503 with nothing written rather than a run that fails half-way. A database whose schema is behind
+/// this build (migrations pending) counts as Postgres unavailable: a runtime does not run on a schema it was not built for.
 /// </summary>
-public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs, IOptions<HealthOptions> options)
+public sealed class DependencyProbe(SchemaVersion schema, BlobStore blobs, IOptions<HealthOptions> options)
 {
     /// <summary>The first dependency that does not answer, or null when both do.</summary>
     public async Task<Dependency?> FindUnavailableAsync(CancellationToken cancellationToken)
@@ -52,14 +53,13 @@ public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs
         _ => throw new ArgumentOutOfRangeException(nameof(dependency)),
     };
 
-    private async Task<bool> AnswersAsync(Func<CancellationToken, Task> ping, CancellationToken cancellationToken)
+    private async Task<bool> AnswersAsync(Func<CancellationToken, Task<bool>> ping, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.CheckTimeout);
         try
         {
-            await ping(timeout.Token);
-            return true;
+            return await ping(timeout.Token);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -67,11 +67,11 @@ public sealed class DependencyProbe(NpgsqlDataSource dataSource, BlobStore blobs
         }
     }
 
-    private async Task PingPostgresAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("select 1");
-        await command.ExecuteScalarAsync(cancellationToken);
-    }
+    private async Task<bool> PingPostgresAsync(CancellationToken cancellationToken) => (await schema.ReadAsync(cancellationToken)).IsCurrent;
 
-    private Task PingBlobAsync(CancellationToken cancellationToken) => blobs.Locks.GetPropertiesAsync(cancellationToken: cancellationToken);
+    private async Task<bool> PingBlobAsync(CancellationToken cancellationToken)
+    {
+        await blobs.Locks.GetPropertiesAsync(cancellationToken: cancellationToken);
+        return true;
+    }
 }

@@ -30,8 +30,24 @@ public static class PostgresDataSourceFactory
     public static NpgsqlDataSource Create(StorageOptions options, TokenCredential credential)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString);
-        if (options.PostgresUseEntraAuth)
+        return Create(options.PostgresConnectionString, options.PostgresUseEntraAuth, credential);
+    }
+
+    /// <summary>
+    /// The migrator's data source (<c>POSTGRES_MIGRATOR_CONNECTION_STRING</c>), or null when none is configured. With Entra
+    /// auth <paramref name="credential"/> is the migrator's own managed identity
+    /// (<c>POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID</c>), not the runtime's.
+    /// </summary>
+    public static NpgsqlDataSource? CreateMigrator(StorageOptions options, TokenCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.HasMigratorConnection ? Create(options.PostgresMigratorConnectionString, options.PostgresUseEntraAuth, credential) : null;
+    }
+
+    private static NpgsqlDataSource Create(string? connectionString, bool useEntraAuth, TokenCredential credential)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (useEntraAuth)
         {
             builder.UsePeriodicPasswordProvider(
                 (_, cancellationToken) => GetAccessTokenAsync(credential, cancellationToken),

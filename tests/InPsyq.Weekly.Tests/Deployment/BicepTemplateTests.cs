@@ -54,7 +54,7 @@ public sealed class BicepTemplateTests
     }
 
     /// <summary>
-    /// Every instance may fill its Npgsql pool at once, so instances × pool must stay within 80 % of the server's user
+    /// Every instance may fill its Npgsql pools (the runtime's and the migrator's) at once, so instances × pools must stay within 80 % of the server's user
     /// connections (max_connections − the 15 Azure keeps). The defaults fit; the B1ms server the app was first sized for
     /// does not (35 user connections for at least 40 instances); any other combination is refused by the deployment.
     /// </summary>
@@ -63,7 +63,7 @@ public sealed class BicepTemplateTests
     {
         var arm = JsonNode.Parse(await CompiledAsync())!;
         var instances = (int)arm["parameters"]!["maximumInstanceCount"]!["defaultValue"]!;
-        var pool = (int)arm["parameters"]!["postgresPoolSize"]!["defaultValue"]!;
+        var pool = (int)arm["parameters"]!["postgresPoolSize"]!["defaultValue"]! + (int)arm["variables"]!["postgresMigratorPoolSize"]!;
         var sku = (string)arm["parameters"]!["postgresSkuName"]!["defaultValue"]!;
         var maxConnections = arm["variables"]!["postgresDefaultMaxConnections"]!;
         static int Budget(int maxConnections) => (maxConnections - 15) * 80 / 100;
@@ -75,6 +75,9 @@ public sealed class BicepTemplateTests
         Assert.Equal("[variables('postgresPoolSizeThatFits')]",
             (string?)Module(AppSettings.ResourcesOf(armJson), "functionapp")["properties"]!["parameters"]!["postgresPoolSize"]!["value"]);
         Assert.Contains("Maximum Pool Size={", AppSettings.InBicep(armJson)["POSTGRES_CONNECTION_STRING"], StringComparison.Ordinal);
+        Assert.Contains("Maximum Pool Size={", AppSettings.InBicep(armJson)["POSTGRES_MIGRATOR_CONNECTION_STRING"], StringComparison.Ordinal);
+        Assert.Equal("[variables('postgresMigratorPoolSize')]",
+            (string?)Module(AppSettings.ResourcesOf(armJson), "functionapp")["properties"]!["parameters"]!["postgresMigratorPoolSize"]!["value"]);
     }
 
     private static JsonObject Module(IReadOnlyList<JsonObject> resources, string name) =>

@@ -63,13 +63,65 @@ public sealed class PostgresEntraAuthTests
         Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
     }
 
-    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(string connectionString, bool useEntraAuth) =>
-        new StorageOptionsValidator().Validate(null, new StorageOptions
+    [Fact]
+    public async Task The_migrator_connection_logs_in_with_a_token_of_its_own_credential_and_is_absent_unless_configured()
+    {
+        var local = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString);
+        var migratorCredential = new RecordingCredential(local.Password!);
+        var withoutPassword = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { Password = null };
+        var options = new StorageOptions
         {
-            PostgresConnectionString = connectionString,
-            PostgresUseEntraAuth = useEntraAuth,
-            BlobServiceUri = new Uri("https://example.blob.core.windows.net/"),
-        });
+            PostgresConnectionString = "Host=db;Database=inpsyq;Username=id-runtime",
+            PostgresMigratorConnectionString = withoutPassword.ConnectionString,
+            PostgresUseEntraAuth = true,
+        };
+
+        await using var dataSource = PostgresDataSourceFactory.CreateMigrator(options, migratorCredential);
+        await using var connection = await dataSource!.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("select current_user", connection);
+
+        Assert.Equal(local.Username, await command.ExecuteScalarAsync());
+        Assert.Equal([PostgresDataSourceFactory.EntraTokenScope], migratorCredential.RequestedScopes.Distinct());
+        options.PostgresMigratorConnectionString = " ";
+        Assert.Null(PostgresDataSourceFactory.CreateMigrator(options, migratorCredential));
+    }
+
+    [Theory]
+    [InlineData("Host=db;Database=inpsyq;Username=id-migrator", null, true, "POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID (the client id of the migrator's managed identity) is required")]
+    [InlineData("Host=db;Database=inpsyq;Username=id-migrator", "not-a-guid", true, "POSTGRES_MIGRATOR_MANAGED_IDENTITY_CLIENT_ID (the client id of the migrator's managed identity) is required")]
+    [InlineData("Host=db;Database=inpsyq;Username=id-app", "7f0c2c58-5b3a-4c1e-9d55-0d0b3f1f8f4e", true, "must name another principal")]
+    [InlineData("Host=db;Database=inpsyq;Username=id-migrator;Password=hunter2-secret", "7f0c2c58-5b3a-4c1e-9d55-0d0b3f1f8f4e", true, "POSTGRES_MIGRATOR_CONNECTION_STRING must not contain a Password")]
+    [InlineData(null, "7f0c2c58-5b3a-4c1e-9d55-0d0b3f1f8f4e", false, "is set without POSTGRES_MIGRATOR_CONNECTION_STRING")]
+    public void A_migrator_connection_that_cannot_log_in_as_its_own_identity_refuses_to_start(
+        string? migrator, string? clientId, bool useEntraAuth, string expected)
+    {
+        var result = new StorageOptionsValidator().Validate(null, Options("Host=db;Database=inpsyq;Username=id-app", useEntraAuth, migrator, clientId));
+
+        var failure = Assert.Single(result.Failures ?? []);
+        Assert.Contains(expected, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_migrator_connection_with_its_own_identity_is_valid()
+    {
+        var result = new StorageOptionsValidator().Validate(null, Options(
+            "Host=db;Database=inpsyq;Username=id-app", true, "Host=db;Database=inpsyq;Username=id-migrator;Maximum Pool Size=1", "7f0c2c58-5b3a-4c1e-9d55-0d0b3f1f8f4e"));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
+    }
+
+    private static Microsoft.Extensions.Options.ValidateOptionsResult Validate(string connectionString, bool useEntraAuth) =>
+        new StorageOptionsValidator().Validate(null, Options(connectionString, useEntraAuth));
+
+    private static StorageOptions Options(string connectionString, bool useEntraAuth, string? migrator = null, string? migratorClientId = null) => new()
+    {
+        PostgresConnectionString = connectionString,
+        PostgresUseEntraAuth = useEntraAuth,
+        PostgresMigratorConnectionString = migrator,
+        PostgresMigratorManagedIdentityClientId = migratorClientId,
+        BlobServiceUri = new Uri("https://example.blob.core.windows.net/"),
+    };
 
     /// <summary>A credential that hands out a fixed token and records the scopes it was asked for.</summary>
     private sealed class RecordingCredential(string token) : TokenCredential

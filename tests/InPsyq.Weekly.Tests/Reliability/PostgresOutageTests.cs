@@ -37,6 +37,7 @@ public sealed class PostgresOutageTests(IntegrationFixture fixture) : IClassFixt
             var settings = new Dictionary<string, string?>(llmSettings)
             {
                 ["POSTGRES_CONNECTION_STRING"] = postgres.ConnectionString,
+                ["POSTGRES_MIGRATOR_CONNECTION_STRING"] = postgres.ConnectionString,
                 ["BLOB_ATTRIBUTION_CONTAINER"] = container.Name,
                 ["BLOB_LOCK_CONTAINER"] = $"{fixture.LockContainer}-pg",
                 // A failed delivery's message comes back after 3 s; nobody declares the run stalled meanwhile.
