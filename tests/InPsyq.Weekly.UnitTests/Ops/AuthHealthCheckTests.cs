@@ -1,9 +1,11 @@
 using Azure.Core;
 using Azure.Identity;
+using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using NSubstitute;
@@ -80,6 +82,7 @@ public sealed class AuthHealthCheckTests
             Options.Create(new SecretsOptions { CronSecret = CronSecret, AdminSecret = CronSecret }),
             Options.Create(new StorageOptions { PostgresUseEntraAuth = true }),
             Options.Create(new LlmOptions()),
+            Options.Create(new AlertOptions()),
             _credential);
 
         var result = await check.CheckHealthAsync(new HealthCheckContext());
@@ -87,6 +90,40 @@ public sealed class AuthHealthCheckTests
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("must be different", result.Description, StringComparison.Ordinal);
         await _credential.DidNotReceiveWithAnyArgs().GetTokenAsync(default, default);
+    }
+
+    [Theory]
+    [InlineData("INTERNAL_CRON_SECRET", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/cron/)")]
+    [InlineData("INTERNAL_ADMIN_SECRET_PREVIOUS", "@microsoft.keyvault(VaultName=kv;SecretName=admin-old)")]
+    [InlineData("ALERT_WEBHOOK_URL", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/webhook/)")]
+    [InlineData("AZURE_OPENAI_API_KEY", "@Microsoft.AppConfiguration(Endpoint=https://cfg.azconfig.io; Key=openai-key)")]
+    [InlineData("POSTGRES_CONNECTION_STRING", " @MICROSOFT.KEYVAULT(SecretUri=https://kv.vault.azure.net/secrets/pg/)")]
+    [InlineData("BLOB_CONNECTION_STRING", "@Microsoft.AppConfiguration(Endpoint=https://cfg.azconfig.io; Key=blob)")]
+    public async Task An_unresolved_platform_reference_in_any_secret_setting_makes_auth_unhealthy_and_names_it(string setting, string reference)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["INTERNAL_CRON_SECRET"] = CronSecret,
+            ["INTERNAL_ADMIN_SECRET"] = AdminSecret,
+            ["POSTGRES_CONNECTION_STRING"] = "Host=127.0.0.1;Username=app;Password=pw",
+            ["BLOB_CONNECTION_STRING"] = "UseDevelopmentStorage=true",
+            ["AZURE_OPENAI_ENDPOINT"] = "https://example.openai.azure.com",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "gpt",
+            [setting] = reference,
+        }).Build();
+        var check = new AuthHealthCheck(
+            Options.Create(configuration.Get<SecretsOptions>()!),
+            Options.Create(configuration.Get<StorageOptions>()!),
+            Options.Create(configuration.Get<LlmOptions>()!),
+            Options.Create(configuration.Get<AlertOptions>()!),
+            _credential);
+
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.StartsWith($"{setting} is an unresolved Key Vault or App Configuration reference", result.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("kv.vault", result.Description, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("cfg.azconfig", result.Description, StringComparison.Ordinal);
     }
 
     private AuthHealthCheck Check(bool entraPostgres, bool blobByUri, string? llmKey) => new(
@@ -98,6 +135,7 @@ public sealed class AuthHealthCheckTests
             BlobServiceUri = blobByUri ? new Uri("https://account.blob.core.windows.net") : null,
         }),
         Options.Create(new LlmOptions { Endpoint = new Uri("https://example.openai.azure.com"), Deployment = "gpt", ApiKey = llmKey }),
+        Options.Create(new AlertOptions()),
         _credential);
 
     private string[] Scopes() => [.. _credential.ReceivedCalls()
