@@ -15,7 +15,9 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
-            Server = await StartServerAsync(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" }, logs: Logs);
+            // A provider-specific level too: neither may bring back the hosting's full request URLs.
+            Server = await StartServerAsync(
+                new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace", [$"Logging:{typeof(CapturingLoggerProvider).FullName}:LogLevel:Default"] = "Trace" }, logs: Logs);
         }
     }
 
@@ -98,6 +100,26 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         Assert.NotEmpty(fixture.Logs.Lines);
         Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains(TestEnvironment.CronSecret[..24], StringComparison.Ordinal));
         Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains(TestEnvironment.AdminSecret[..24], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Request_logs_name_the_path_but_never_a_query_string_value()
+    {
+        const string QueryValue = "query-value-that-must-not-be-logged-7f3a";
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/internal/diag/jobs"), (HttpMethod.Post, "/api/internal/run-weekly") })
+        {
+            using var request = new HttpRequestMessage(method, $"{path}?secret={QueryValue}&code={QueryValue}") { Content = new StringContent("{\"dry_run\":true}") };
+            request.Headers.Add("X-ADMIN-SECRET", TestEnvironment.AdminSecret);
+            request.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
+            using var response = await fixture.Server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Eventually.UntilAsync(
+            () => fixture.Logs.Lines.Any(line => line.Contains("/api/internal/run-weekly", StringComparison.Ordinal))
+                  && fixture.Logs.Lines.Any(line => line.Contains("/api/internal/diag/jobs", StringComparison.Ordinal)),
+            "both requests are logged with their paths");
+        Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains(QueryValue, StringComparison.Ordinal));
     }
 
     [Theory]
