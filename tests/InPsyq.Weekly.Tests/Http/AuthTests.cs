@@ -136,6 +136,28 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         Assert.DoesNotContain(TestEnvironment.AdminSecret, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("INTERNAL_CRON_SECRET")]
+    [InlineData("INTERNAL_ADMIN_SECRET_PREVIOUS")]
+    [InlineData("POSTGRES_CONNECTION_STRING")]
+    [InlineData("BLOB_CONNECTION_STRING")]
+    [InlineData("AZURE_OPENAI_API_KEY")]
+    [InlineData("ALERT_WEBHOOK_URL")]
+    public async Task An_unresolved_key_vault_reference_in_a_secret_setting_stops_the_host_naming_the_setting(string setting)
+    {
+        const string Reference = "@Microsoft.KeyVault(SecretUri=https://kv-weekly.vault.azure.net/secrets/some-secret/)";
+        var settings = new Dictionary<string, string?>
+        {
+            ["AZURE_OPENAI_ENDPOINT"] = "https://example.openai.azure.com",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "gpt",
+            [setting] = Reference,
+        };
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => fixture.StartServerAsync(settings));
+
+        Assert.Equal([$"{setting} is an unresolved Key Vault or App Configuration reference, so it counts as missing: check that the secret exists and that the app's identity may read it."], failure.Failures);
+    }
+
     [Fact]
     public async Task Liveness_needs_no_secret()
     {

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.UnitTests.Security;
 
 /// <summary>
-/// Start-up validation of the secret settings (the internal secrets and their <c>_PREVIOUS</c> values, the connection
-/// strings, the OpenAI key, the webhook URL) and of the Entra ID settings, as the hosts compose it.
+/// Start-up validation of the internal secrets, their <c>_PREVIOUS</c> values and the Entra ID settings, as the hosts
+/// compose the HTTP API (every other secret setting: Http/AuthTests, through a real host's start-up).
 /// </summary>
 public sealed class SecretSettingsValidationTests
 {
@@ -21,21 +21,9 @@ public sealed class SecretSettingsValidationTests
     [InlineData("INTERNAL_CRON_SECRET_PREVIOUS")]
     [InlineData("INTERNAL_ADMIN_SECRET")]
     [InlineData("INTERNAL_ADMIN_SECRET_PREVIOUS")]
-    [InlineData("POSTGRES_CONNECTION_STRING")]
-    [InlineData("POSTGRES_CONNECTION_STRING", "POSTGRES_USE_ENTRA_AUTH")]
-    [InlineData("BLOB_CONNECTION_STRING")]
-    [InlineData("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT")]
-    [InlineData("ALERT_WEBHOOK_URL")]
-    public void An_unresolved_reference_fails_start_up_naming_the_setting_and_only_that(string setting, string? companion = null)
+    public void An_unresolved_reference_fails_start_up_naming_the_setting_and_only_that(string setting)
     {
-        Dictionary<string, string?> overrides = new() { [setting] = Reference };
-        if (companion is not null)
-        {
-            overrides[companion] = companion == "AZURE_OPENAI_ENDPOINT" ? "https://example.openai.azure.com" : "true";
-            overrides["AZURE_OPENAI_DEPLOYMENT"] = companion == "AZURE_OPENAI_ENDPOINT" ? "gpt" : null;
-        }
-
-        var failures = FailuresOf(overrides);
+        var failures = FailuresOf(new() { [setting] = Reference });
 
         Assert.Equal([PlatformReference.Describe(setting)], failures);
     }
@@ -81,20 +69,14 @@ public sealed class SecretSettingsValidationTests
 
     private static List<string> FailuresOf(Dictionary<string, string?> overrides)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["POSTGRES_CONNECTION_STRING"] = "Host=127.0.0.1;Username=app;Password=pw",
-            ["BLOB_CONNECTION_STRING"] = "UseDevelopmentStorage=true",
-            ["INTERNAL_CRON_SECRET"] = CronSecret,
-            ["INTERNAL_ADMIN_SECRET"] = AdminSecret,
-        };
+        var settings = new Dictionary<string, string?> { ["INTERNAL_CRON_SECRET"] = CronSecret, ["INTERNAL_ADMIN_SECRET"] = AdminSecret };
         foreach (var (key, value) in overrides)
         {
             settings[key] = value;
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        using var provider = new ServiceCollection().AddLogging().AddInPsyqWeekly(configuration).AddInPsyqWeeklyHttp(configuration).BuildServiceProvider();
+        using var provider = new ServiceCollection().AddLogging().AddInPsyqWeeklyHttp(configuration).BuildServiceProvider();
         try
         {
             provider.GetRequiredService<IStartupValidator>().Validate();
