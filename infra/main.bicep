@@ -67,6 +67,18 @@ param internalCronSecret string
 @minLength(32)
 param internalAdminSecret string
 
+@description('Versioned Key Vault secret URI of the previous cron secret while a rotation is rolled out (docs/deploy.md); empty otherwise.')
+param previousInternalCronSecretUri string = ''
+
+@description('Versioned Key Vault secret URI of the previous admin secret while a rotation is rolled out (docs/deploy.md); empty otherwise.')
+param previousInternalAdminSecretUri string = ''
+
+@description('Directory (tenant) id whose Entra ID access tokens the internal endpoints accept (docs/deploy.md); empty for the shared secrets only.')
+param authEntraTenantId string = ''
+
+@description('Client id and/or App ID URI (comma-separated) of the app registration the Entra ID tokens are issued for; empty for the shared secrets only.')
+param authEntraAudience string = ''
+
 @description('Incoming webhook URL of the alert channel; empty for no alerts.')
 @secure()
 param alertWebhookUrl string = ''
@@ -348,7 +360,11 @@ module functionApp 'modules/functionapp.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     internalCronSecretUri: keyVault.outputs.internalCronSecretUri
     internalAdminSecretUri: keyVault.outputs.internalAdminSecretUri
+    previousInternalCronSecretUri: previousInternalCronSecretUri
+    previousInternalAdminSecretUri: previousInternalAdminSecretUri
     alertWebhookUrlSecretUri: keyVault.outputs.alertWebhookUrlSecretUri
+    authEntraTenantId: authEntraTenantId
+    authEntraAudience: authEntraAudience
     azureOpenAiEndpoint: azureOpenAiEndpoint
     azureOpenAiDeployment: azureOpenAiDeployment
     llmRequestsPerMinute: llmRequestsPerMinute

@@ -82,8 +82,20 @@ param internalCronSecretUri string
 @description('Key Vault secret URI of INTERNAL_ADMIN_SECRET.')
 param internalAdminSecretUri string
 
+@description('Versioned Key Vault secret URI of the previous INTERNAL_CRON_SECRET while a rotation is rolled out; empty otherwise.')
+param previousInternalCronSecretUri string = ''
+
+@description('Versioned Key Vault secret URI of the previous INTERNAL_ADMIN_SECRET while a rotation is rolled out; empty otherwise.')
+param previousInternalAdminSecretUri string = ''
+
 @description('Key Vault secret URI of ALERT_WEBHOOK_URL; empty for no alerts.')
 param alertWebhookUrlSecretUri string
+
+@description('Directory (tenant) id whose Entra ID access tokens the internal endpoints accept; empty for the shared secrets only.')
+param authEntraTenantId string = ''
+
+@description('Application (client) id and/or App ID URI of the app registration the tokens are issued for; empty for the shared secrets only.')
+param authEntraAudience string = ''
 
 @description('Azure OpenAI endpoint (https://<resource>.openai.azure.com/); empty for the offline interpreter.')
 param azureOpenAiEndpoint string
@@ -230,6 +242,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Secrets: Key Vault references resolved with keyVaultReferenceIdentity.
     INTERNAL_CRON_SECRET: '@Microsoft.KeyVault(SecretUri=${internalCronSecretUri})'
     INTERNAL_ADMIN_SECRET: '@Microsoft.KeyVault(SecretUri=${internalAdminSecretUri})'
+    INTERNAL_CRON_SECRET_PREVIOUS: empty(previousInternalCronSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${previousInternalCronSecretUri})'
+    INTERNAL_ADMIN_SECRET_PREVIOUS: empty(previousInternalAdminSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${previousInternalAdminSecretUri})'
+
+    // Entra ID access tokens (app roles Weekly.Run, Weekly.Admin) besides the secrets, when tenant and audience are given.
+    AUTH_ENTRA_TENANT_ID: authEntraTenantId
+    AUTH_ENTRA_AUDIENCE: authEntraAudience
+    AUTH_ENTRA_AUTHORITY: environment().authentication.loginEndpoint
 
     // Weekly run, lock and health budgets.
     WEEKLY_SCHEDULE: '0 0 2 * * 1'

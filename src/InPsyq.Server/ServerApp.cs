@@ -3,6 +3,7 @@ using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.WorkItems;
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,13 @@ public static class ServerApp
             .AddInPsyqWeekly(builder.Configuration)
             .AddInPsyqWeeklyHttp(builder.Configuration)
             .AddHostedService<WorkQueueService>();
+        // One line per request in place of the hosting's (RequestLogging): the path without the query string.
+        builder.Services.AddHttpLogging(logging =>
+        {
+            logging.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath
+                | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
+            logging.CombineLogs = true;
+        });
         if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
         {
             builder.Services.AddHostedService<JobScheduler>();
@@ -58,6 +66,7 @@ public static class ServerApp
         {
             ExceptionHandler = context => HttpErrors.Internal(context.TraceIdentifier).ExecuteAsync(context),
         });
+        app.UseHttpLogging();
         app.MapInPsyqWeeklyApi();
         return app;
     }

@@ -6,10 +6,12 @@ namespace InPsyq.Weekly.Alerts;
 
 /// <summary>
 /// The alert webhook. Without <c>ALERT_WEBHOOK_URL</c> nothing is sent or queued, but incidents are still tracked,
-/// so a recovery follows once a URL is configured. The URL is a secret: it is never logged or echoed in errors.
+/// so a recovery follows once a URL is configured. The URL is a secret: it is never logged or echoed in errors. It is
+/// https (plain http only to a loopback host, for tests), and the client follows no redirect and sends no trace header.
 /// </summary>
 public sealed class AlertOptions
 {
+    [SecretSetting]
     [ConfigurationKeyName("ALERT_WEBHOOK_URL")]
     public string? WebhookUrl { get; set; }
 
@@ -38,10 +40,12 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
     public ValidateOptionsResult Validate(string? name, AlertOptions options)
     {
         var failures = new List<string>();
-        if (options.Enabled
-            && !(Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
+        Settings.RequireResolved(failures, options);
+        if (options.Enabled && !PlatformReference.IsUnresolved(options.WebhookUrl)
+            && !(Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri)
+                 && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))))
         {
-            failures.Add("ALERT_WEBHOOK_URL must be an absolute http or https URL.");
+            failures.Add("ALERT_WEBHOOK_URL must be an absolute https URL (plain http is accepted for a loopback host only).");
         }
 
         if (options.Format is not ("slack" or "json"))

@@ -18,8 +18,15 @@ public static class AlertServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>());
         services.AddHttpClient<AlertWebhookClient>((provider, client) =>
                 client.Timeout = provider.GetRequiredService<IOptions<AlertOptions>>().Value.Timeout)
-            // A singleton keeps this client, so connections are recycled by the pool instead of by handler rotation.
-            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5))
+            .UseSocketsHttpHandler((handler, _) =>
+            {
+                // A singleton keeps this client, so connections are recycled by the pool instead of by handler rotation.
+                handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+                // A redirect is a failed delivery: the secret URL's payload must not follow a Location elsewhere.
+                handler.AllowAutoRedirect = false;
+                // The receiver is a third party: no traceparent, tracestate, Request-Id or baggage from our traces.
+                handler.ActivityHeadersPropagator = null;
+            })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The default HttpClient logs write the request URI, and the webhook URL is a secret.
             .RemoveAllLoggers();

@@ -6,7 +6,8 @@ namespace InPsyq.Weekly.Alerts;
 
 /// <summary>
 /// Posts one message to <c>ALERT_WEBHOOK_URL</c>, bounded by <c>ALERT_WEBHOOK_TIMEOUT_SECONDS</c> (the client's
-/// timeout). Failures come back as a short description that names neither the URL nor anything from the response.
+/// timeout). Failures come back as a short description that names neither the URL nor anything from the response (a
+/// redirect is one: <c>HTTP 302</c>, its <c>Location</c> unfollowed and unmentioned).
 /// </summary>
 public sealed class AlertWebhookClient(HttpClient httpClient, IOptions<AlertOptions> options)
 {

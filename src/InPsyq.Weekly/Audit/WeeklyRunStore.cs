@@ -117,8 +117,9 @@ public sealed partial class WeeklyRunStore(
     {
         var request = run.Request;
         await using var command = dataSource.CreateCommand("""
-            insert into weekly_runs (run_id, trigger, week_start, week_label, scope, org_id, team_id, mode, force, status, host, started_at, deadline_at, heartbeat_at)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11, now() + $12, now())
+            insert into weekly_runs (run_id, trigger, week_start, week_label, scope, org_id, team_id, mode, force, status, host, started_at, deadline_at, heartbeat_at,
+                caller_oid, caller_app_id)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11, now() + $12, now(), $13, $14)
             """);
         command.Parameters.Add(new() { Value = run.RunId });
         command.Parameters.Add(new() { Value = run.Trigger.ToWire() });
@@ -132,6 +133,8 @@ public sealed partial class WeeklyRunStore(
         command.Parameters.Add(new() { Value = run.Host });
         command.Parameters.Add(new() { Value = run.StartedAt });
         command.Parameters.Add(new() { Value = (object?)run.Deadline ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(new() { Value = (object?)request.Caller?.ObjectId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)request.Caller?.AppId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

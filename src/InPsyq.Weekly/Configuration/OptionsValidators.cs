@@ -68,11 +68,12 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         var failures = new List<string>();
+        Settings.RequireResolved(failures, options);
         if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
         {
             failures.Add("POSTGRES_CONNECTION_STRING is required.");
         }
-        else if (options.PostgresUseEntraAuth)
+        else if (options.PostgresUseEntraAuth && !PlatformReference.IsUnresolved(options.PostgresConnectionString))
         {
             RequireEntraConnectionString(failures, "POSTGRES_CONNECTION_STRING", options.PostgresConnectionString);
         }
@@ -171,21 +172,34 @@ internal sealed class SecretsOptionsValidator : IValidateOptions<SecretsOptions>
     public ValidateOptionsResult Validate(string? name, SecretsOptions options)
     {
         var failures = new List<string>();
-        RequireSecret(failures, "INTERNAL_CRON_SECRET", options.CronSecret);
-        RequireSecret(failures, "INTERNAL_ADMIN_SECRET", options.AdminSecret);
-        if (failures.Count == 0 && string.Equals(options.CronSecret, options.AdminSecret, StringComparison.Ordinal))
+        Settings.RequireResolved(failures, options);
+        RequireSecret(failures, "INTERNAL_CRON_SECRET", options.CronSecret, required: true);
+        RequireSecret(failures, "INTERNAL_CRON_SECRET_PREVIOUS", options.PreviousCronSecret, required: false);
+        RequireSecret(failures, "INTERNAL_ADMIN_SECRET", options.AdminSecret, required: true);
+        RequireSecret(failures, "INTERNAL_ADMIN_SECRET_PREVIOUS", options.PreviousAdminSecret, required: false);
+        // No value may open both kinds of endpoint, not even during a rotation.
+        if (failures.Count == 0 && options.AcceptedCronSecrets.Intersect(options.AcceptedAdminSecrets, StringComparer.Ordinal).Any())
         {
-            failures.Add("INTERNAL_CRON_SECRET and INTERNAL_ADMIN_SECRET must be different.");
+            failures.Add("INTERNAL_CRON_SECRET and INTERNAL_ADMIN_SECRET must be different (their _PREVIOUS values included).");
         }
 
         return Settings.Result(failures);
     }
 
-    private static void RequireSecret(List<string> failures, string setting, string? value)
+    private static void RequireSecret(List<string> failures, string setting, string? value, bool required)
     {
+        if (PlatformReference.IsUnresolved(value))
+        {
+            // Reported by RequireResolved.
+            return;
+        }
+
         if (string.IsNullOrEmpty(value))
         {
-            failures.Add($"{setting} is required.");
+            if (required)
+            {
+                failures.Add($"{setting} is required.");
+            }
         }
         else if (value.Length < SecretsOptions.MinimumLength)
         {
@@ -276,6 +290,10 @@ internal static class Settings
             failures.Add($"{setting} '{value}' is not a valid blob container name (3-63 lowercase letters, digits, single hyphens).");
         }
     }
+
+    /// <summary>Fails every <see cref="SecretSettingAttribute"/> setting of <paramref name="options"/> that is an unresolved platform reference.</summary>
+    public static void RequireResolved(List<string> failures, object options) =>
+        failures.AddRange(PlatformReference.UnresolvedSettingsOf(options).Select(PlatformReference.Describe));
 
     public static ValidateOptionsResult Result(List<string> failures) =>
         failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -5,6 +5,7 @@ namespace InPsyq.Weekly.Configuration;
 /// <summary>Where the pipeline keeps its state: Postgres for tables, Blob storage for locks and attribution.</summary>
 public sealed class StorageOptions
 {
+    [SecretSetting]
     [ConfigurationKeyName("POSTGRES_CONNECTION_STRING")]
     public string? PostgresConnectionString { get; set; }
 
@@ -31,6 +32,7 @@ public sealed class StorageOptions
     public bool HasMigratorConnection => !string.IsNullOrWhiteSpace(PostgresMigratorConnectionString);
 
     /// <summary>The storage account's connection string: its blob endpoint, and its queue endpoint for the work queue.</summary>
+    [SecretSetting]
     [ConfigurationKeyName("BLOB_CONNECTION_STRING")]
     public string? BlobConnectionString { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure.Core;
 using Azure.Identity;
+using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
@@ -35,12 +36,17 @@ public sealed class BlobStorageHealthCheck(BlobStore blobs) : IHealthCheck
 }
 
 /// <summary>
-/// <c>auth</c>: both secrets configured, long enough and different (never their values); and where a connection logs in
+/// <c>auth</c>: no secret setting is an unresolved Key Vault or App Configuration reference; both internal secrets
+/// configured, long enough and different (never their values); and where a connection logs in
 /// with the managed identity instead of a secret — Postgres with Entra auth, blob storage by service URI, Azure OpenAI
 /// without a key — a token for its audience can be acquired (never shown).
 /// </summary>
 public sealed class AuthHealthCheck(
-    IOptions<SecretsOptions> secrets, IOptions<StorageOptions> storage, IOptions<LlmOptions> llm, TokenCredential credential) : IHealthCheck
+    IOptions<SecretsOptions> secrets,
+    IOptions<StorageOptions> storage,
+    IOptions<LlmOptions> llm,
+    IOptions<AlertOptions> alerts,
+    TokenCredential credential) : IHealthCheck
 {
     /// <summary>The token audience of Azure Storage.</summary>
     internal const string StorageTokenScope = "https://storage.azure.com/.default";
@@ -50,6 +56,12 @@ public sealed class AuthHealthCheck(
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var unresolved = new object[] { secrets.Value, storage.Value, llm.Value, alerts.Value }.SelectMany(PlatformReference.UnresolvedSettingsOf).ToList();
+        if (unresolved.Count > 0)
+        {
+            return HealthCheckResult.Unhealthy(string.Join(" ", unresolved.Select(PlatformReference.Describe)));
+        }
+
         var failures = new SecretsOptionsValidator().Validate(null, secrets.Value);
         if (failures.Failed)
         {

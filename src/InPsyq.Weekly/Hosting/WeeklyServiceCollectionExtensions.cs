@@ -90,11 +90,17 @@ public static class WeeklyServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The HTTP API (<see cref="WeeklyApi"/>). Its secrets are required: the host refuses to start without them.</summary>
+    /// <summary>
+    /// The HTTP API (<see cref="WeeklyApi"/>). Its secrets are required: the host refuses to start without them; Entra ID
+    /// tokens are accepted besides them when <c>AUTH_ENTRA_*</c> is set.
+    /// </summary>
     public static IServiceCollection AddInPsyqWeeklyHttp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SecretsOptions, SecretsOptionsValidator>(configuration);
-        services.TryAddSingleton<SecretAuthenticator>();
+        services.AddValidatedOptions<EntraAuthOptions, EntraAuthOptionsValidator>(configuration);
+        services.TryAddSingleton<EntraTokenValidator>();
+        services.TryAddSingleton<RequestAuthenticator>();
+        services.AddRequestLogRedaction();
         services.TryAddSingleton<WeeklyApi>();
         services.TryAddSingleton<RunWeeklyEndpoint>();
         services.TryAddSingleton<WeeklyHealthEndpoint>();

@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Security;
 using Microsoft.AspNetCore.Http;
 
@@ -18,8 +19,11 @@ public sealed record ApiRoute(string Name, string Pattern, string Method, Secret
         new(name, pattern, method, secret, Endpoint: null, (_, call) => Task.FromResult(handle(call)));
 }
 
-/// <summary>An admitted request as its endpoint sees it: the request, the route's values and the caller's token.</summary>
-public sealed record ApiCall(HttpRequest Request, IReadOnlyDictionary<string, string> RouteValues, CancellationToken CancellationToken)
+/// <summary>
+/// An admitted request as its endpoint sees it: the request, the route's values, who called (when an Entra token was
+/// presented; null for a shared secret or an open route) and the caller's cancellation token.
+/// </summary>
+public sealed record ApiCall(HttpRequest Request, IReadOnlyDictionary<string, string> RouteValues, CallerIdentity? Caller, CancellationToken CancellationToken)
 {
     public string RouteValue(string name) => RouteValues[name];
 }

@@ -35,6 +35,10 @@ public static class HttpErrors
     /// <summary>Deliberately says nothing about which header or secret was wrong.</summary>
     public static JsonResponse Unauthorized() => Error(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Authentication required.");
 
+    /// <summary>A genuine Entra ID token without the app role the endpoint requires (which is no secret).</summary>
+    public static JsonResponse Forbidden(string role) =>
+        Error(StatusCodes.Status403Forbidden, "FORBIDDEN", $"The token lacks the app role {role}, which this endpoint requires.");
+
     public static JsonResponse BodyTooLarge(int maxBytes) =>
         Error(StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", $"The body is larger than {maxBytes / 1024} KiB.");
 

@@ -22,7 +22,8 @@ public sealed class RunWeeklyEndpoint(
 
     public const int MaxBodyBytes = 16 * 1024;
 
-    public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <param name="caller">Who called, when an Entra ID token was presented: recorded on the audit row.</param>
+    public async Task<IResult> HandleAsync(HttpRequest request, CallerIdentity? caller, CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
         if (body is null)
@@ -43,7 +44,7 @@ public sealed class RunWeeklyEndpoint(
         }
 
         // A run outlives a client that hangs up: it is bounded by its own deadline and stopped only by host shutdown.
-        var result = await runner.RunAsync(runRequest!, RunTrigger.Http, lifetime.ApplicationStopping, work.Value.HttpWait);
+        var result = await runner.RunAsync(runRequest! with { Caller = caller }, RunTrigger.Http, lifetime.ApplicationStopping, work.Value.HttpWait);
         return result switch
         {
             { Refusal: { } refusal } => HttpErrors.For(refusal),

@@ -12,7 +12,8 @@ namespace InPsyq.Weekly.Http;
 /// <summary>
 /// The HTTP surface, described once: <see cref="Routes"/> is the table both hosts serve (the standalone host through
 /// <see cref="WeeklyApiRouteBuilderExtensions.MapInPsyqWeeklyApi"/>, the Functions app through one function per row),
-/// and <c>HandleAsync</c> the one way a request reaches an endpoint: its method (405), its secret (401) and
+/// and <c>HandleAsync</c> the one way a request reaches an endpoint: its method (405), its credentials (401, or 403
+/// for an Entra token without the endpoint's app role) and
 /// its query (400 <c>INVALID_QUERY</c>) are checked here, and an exception becomes a JSON 503 or 500, never a bare one.
 /// </summary>
 public sealed partial class WeeklyApi
@@ -31,11 +32,11 @@ public sealed partial class WeeklyApi
     private static readonly Dictionary<string, string> s_noRouteValues = [];
 
     private readonly Dictionary<string, (ApiRoute Route, object? Endpoint)> _routes;
-    private readonly SecretAuthenticator _authenticator;
+    private readonly RequestAuthenticator _authenticator;
     private readonly ILogger<WeeklyApi> _logger;
 
     /// <summary>Resolves every row's endpoint now, so a host that lacks one fails when it is composed, not on a request.</summary>
-    public WeeklyApi(IServiceProvider services, SecretAuthenticator authenticator, ILogger<WeeklyApi> logger)
+    public WeeklyApi(IServiceProvider services, RequestAuthenticator authenticator, ILogger<WeeklyApi> logger)
     {
         _routes = Routes.ToDictionary(
             route => route.Name, route => (route, route.Endpoint is null ? null : services.GetRequiredService(route.Endpoint)), StringComparer.Ordinal);
@@ -50,7 +51,7 @@ public sealed partial class WeeklyApi
     public static IReadOnlyList<ApiRoute> Routes { get; } =
     [
         ApiRoute.To<RunWeeklyEndpoint>("RunWeekly", RunWeeklyRoute, HttpMethods.Post, SecretKind.Cron,
-            (endpoint, call) => endpoint.HandleAsync(call.Request, call.CancellationToken)),
+            (endpoint, call) => endpoint.HandleAsync(call.Request, call.Caller, call.CancellationToken)),
         ApiRoute.To<RunWeeklyEndpoint>("RunWeeklyStatus", RunWeeklyStatusRoute, HttpMethods.Get, SecretKind.Cron,
             (endpoint, call) => endpoint.StatusAsync(call.RouteValue("runId"), call.CancellationToken)),
         ApiRoute.To("Live", LiveRoute, HttpMethods.Get, secret: null, _ => LiveEndpoint.Handle()),
@@ -82,9 +83,19 @@ public sealed partial class WeeklyApi
             return HttpErrors.MethodNotAllowed(route.Method);
         }
 
-        if (route.Secret is { } secret && !_authenticator.IsAuthorized(request, secret))
+        CallerIdentity? caller = null;
+        if (route.Secret is { } secret)
         {
-            return HttpErrors.Unauthorized();
+            var authentication = await _authenticator.AuthenticateAsync(request, secret, cancellationToken);
+            switch (authentication.Outcome)
+            {
+                case AuthenticationOutcome.Unauthenticated:
+                    return HttpErrors.Unauthorized();
+                case AuthenticationOutcome.Forbidden:
+                    return HttpErrors.Forbidden(RequestAuthenticator.RoleOf(secret));
+            }
+
+            caller = authentication.Caller;
         }
 
         if (HasControlCharacter(request.Query, out var parameter))
@@ -94,7 +105,7 @@ public sealed partial class WeeklyApi
 
         try
         {
-            return await route.Handle(endpoint, new ApiCall(request, routeValues, cancellationToken));
+            return await route.Handle(endpoint, new ApiCall(request, routeValues, caller, cancellationToken));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -15,6 +15,7 @@ public sealed class LlmOptions
     public string? Deployment { get; set; }
 
     /// <summary>Optional: without it the endpoint is called with a managed identity (DefaultAzureCredential).</summary>
+    [SecretSetting]
     [ConfigurationKeyName("AZURE_OPENAI_API_KEY")]
     public string? ApiKey { get; set; }
 
@@ -77,6 +78,7 @@ internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
     public ValidateOptionsResult Validate(string? name, LlmOptions options)
     {
         var failures = new List<string>();
+        Settings.RequireResolved(failures, options);
         Settings.RequirePositive(failures, "LLM_TIMEOUT_SECONDS", options.TimeoutSeconds);
         Settings.RequireRange(failures, "LLM_MAX_ATTEMPTS", options.MaxAttempts, 1, 10);
         Settings.RequirePositive(failures, "LLM_MAX_RETRY_AFTER_SECONDS", options.MaxRetryAfterSeconds);

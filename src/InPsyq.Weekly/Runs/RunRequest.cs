@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Weeks;
 
 namespace InPsyq.Weekly.Runs;
@@ -15,6 +16,9 @@ public sealed record RunRequest(
     public string Scope => TeamId is { } team ? $"team:{team}" : OrgId is { } org ? $"org:{org}" : "all";
 
     public bool IsWholeWeek => OrgId is null;
+
+    /// <summary>Who asked, when the request came with an Entra ID token: recorded on the audit row.</summary>
+    public CallerIdentity? Caller { get; init; }
 }
 
 /// <summary>

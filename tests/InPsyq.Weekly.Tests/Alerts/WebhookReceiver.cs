@@ -12,11 +12,17 @@ public enum ReceiverMode
     Accept,
     Fail,
     Hang,
+
+    /// <summary>302 to another path of this receiver, with the POST's body expected again (a 307 would keep it).</summary>
+    Redirect,
 }
 
-public sealed record ReceivedRequest(string Path, string? ContentType, string Body);
+public sealed record ReceivedRequest(string Path, string? ContentType, string Body, IReadOnlyDictionary<string, string> Headers);
 
-/// <summary>A real webhook receiver: Kestrel on a loopback port that records every POST and answers 200, 500 or never.</summary>
+/// <summary>
+/// A real webhook receiver: Kestrel on a loopback port that records every POST (with its headers) and answers 200,
+/// 500, a redirect or never.
+/// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     /// <summary>The secret part of the webhook URL, as in Slack's <c>/services/T…/B…/token</c>.</summary>
@@ -64,9 +70,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         using var reader = new StreamReader(context.Request.Body);
-        Requests.Enqueue(new ReceivedRequest(context.Request.Path, context.Request.ContentType, await reader.ReadToEndAsync(context.RequestAborted)));
+        var headers = context.Request.Headers.ToDictionary(header => header.Key, header => header.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        Requests.Enqueue(new ReceivedRequest(context.Request.Path, context.Request.ContentType, await reader.ReadToEndAsync(context.RequestAborted), headers));
         switch (Mode)
         {
+            case ReceiverMode.Redirect:
+                context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+                context.Response.Headers.Location = $"/services/redirected/{SecretToken}";
+                break;
             case ReceiverMode.Hang:
                 await HangAsync(context.RequestAborted);
                 break;

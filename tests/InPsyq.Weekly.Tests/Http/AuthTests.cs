@@ -15,7 +15,9 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         public override async Task InitializeAsync()
         {
             await base.InitializeAsync();
-            Server = await StartServerAsync(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" }, logs: Logs);
+            // A provider-specific level too: neither may bring back the hosting's full request URLs.
+            Server = await StartServerAsync(
+                new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace", [$"Logging:{typeof(CapturingLoggerProvider).FullName}:LogLevel:Default"] = "Trace" }, logs: Logs);
         }
     }
 
@@ -100,6 +102,26 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains(TestEnvironment.AdminSecret[..24], StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Request_logs_name_the_path_but_never_a_query_string_value()
+    {
+        const string QueryValue = "query-value-that-must-not-be-logged-7f3a";
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/internal/diag/jobs"), (HttpMethod.Post, "/api/internal/run-weekly") })
+        {
+            using var request = new HttpRequestMessage(method, $"{path}?secret={QueryValue}&code={QueryValue}") { Content = new StringContent("{\"dry_run\":true}") };
+            request.Headers.Add("X-ADMIN-SECRET", TestEnvironment.AdminSecret);
+            request.Headers.Add("X-CRON-SECRET", TestEnvironment.CronSecret);
+            using var response = await fixture.Server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Eventually.UntilAsync(
+            () => fixture.Logs.Lines.Any(line => line.Contains("/api/internal/run-weekly", StringComparison.Ordinal))
+                  && fixture.Logs.Lines.Any(line => line.Contains("/api/internal/diag/jobs", StringComparison.Ordinal)),
+            "both requests are logged with their paths");
+        Assert.DoesNotContain(fixture.Logs.Lines, line => line.Contains(QueryValue, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(null, TestEnvironment.AdminSecret, "INTERNAL_CRON_SECRET is required")]
     [InlineData("short", TestEnvironment.AdminSecret, "INTERNAL_CRON_SECRET must be at least 32 characters")]
@@ -112,6 +134,28 @@ public sealed class AuthTests(AuthTests.Fixture fixture) : IClassFixture<AuthTes
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(TestEnvironment.CronSecret, failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(TestEnvironment.AdminSecret, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("INTERNAL_CRON_SECRET")]
+    [InlineData("INTERNAL_ADMIN_SECRET_PREVIOUS")]
+    [InlineData("POSTGRES_CONNECTION_STRING")]
+    [InlineData("BLOB_CONNECTION_STRING")]
+    [InlineData("AZURE_OPENAI_API_KEY")]
+    [InlineData("ALERT_WEBHOOK_URL")]
+    public async Task An_unresolved_key_vault_reference_in_a_secret_setting_stops_the_host_naming_the_setting(string setting)
+    {
+        const string Reference = "@Microsoft.KeyVault(SecretUri=https://kv-weekly.vault.azure.net/secrets/some-secret/)";
+        var settings = new Dictionary<string, string?>
+        {
+            ["AZURE_OPENAI_ENDPOINT"] = "https://example.openai.azure.com",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "gpt",
+            [setting] = Reference,
+        };
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => fixture.StartServerAsync(settings));
+
+        Assert.Equal([$"{setting} is an unresolved Key Vault or App Configuration reference, so it counts as missing: check that the secret exists and that the app's identity may read it."], failure.Failures);
     }
 
     [Fact]

@@ -1,9 +1,12 @@
+using System.Reflection;
 using Azure.Core;
 using Azure.Identity;
+using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Health;
 using InPsyq.Weekly.Interpretation;
 using InPsyq.Weekly.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using NSubstitute;
@@ -80,12 +83,38 @@ public sealed class AuthHealthCheckTests
             Options.Create(new SecretsOptions { CronSecret = CronSecret, AdminSecret = CronSecret }),
             Options.Create(new StorageOptions { PostgresUseEntraAuth = true }),
             Options.Create(new LlmOptions()),
+            Options.Create(new AlertOptions()),
             _credential);
 
         var result = await check.CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("must be different", result.Description, StringComparison.Ordinal);
+        await _credential.DidNotReceiveWithAnyArgs().GetTokenAsync(default, default);
+    }
+
+    [Theory]
+    [InlineData(typeof(SecretsOptions), nameof(SecretsOptions.CronSecret), "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/cron/)")]
+    [InlineData(typeof(SecretsOptions), nameof(SecretsOptions.PreviousAdminSecret), "@microsoft.keyvault(VaultName=kv;SecretName=admin-old)")]
+    [InlineData(typeof(AlertOptions), nameof(AlertOptions.WebhookUrl), "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/webhook/)")]
+    [InlineData(typeof(LlmOptions), nameof(LlmOptions.ApiKey), "@Microsoft.AppConfiguration(Endpoint=https://cfg.azconfig.io; Key=openai-key)")]
+    [InlineData(typeof(StorageOptions), nameof(StorageOptions.PostgresConnectionString), " @MICROSOFT.KEYVAULT(SecretUri=https://kv.vault.azure.net/secrets/pg/)")]
+    [InlineData(typeof(StorageOptions), nameof(StorageOptions.BlobConnectionString), "@Microsoft.AppConfiguration(Endpoint=https://cfg.azconfig.io; Key=blob)")]
+    public async Task An_unresolved_platform_reference_in_any_secret_setting_makes_auth_unhealthy_and_names_it(Type optionsType, string property, string reference)
+    {
+        var secrets = new SecretsOptions { CronSecret = CronSecret, AdminSecret = AdminSecret };
+        var storage = new StorageOptions { PostgresConnectionString = "Host=127.0.0.1;Username=app;Password=pw", BlobConnectionString = "UseDevelopmentStorage=true" };
+        var llm = new LlmOptions { Endpoint = new Uri("https://example.openai.azure.com"), Deployment = "gpt", ApiKey = "key" };
+        var alerts = new AlertOptions();
+        var changed = new object[] { secrets, storage, llm, alerts }.Single(options => options.GetType() == optionsType);
+        optionsType.GetProperty(property)!.SetValue(changed, reference);
+        var setting = optionsType.GetProperty(property)!.GetCustomAttribute<ConfigurationKeyNameAttribute>()!.Name;
+
+        var result = await new AuthHealthCheck(Options.Create(secrets), Options.Create(storage), Options.Create(llm), Options.Create(alerts), _credential)
+            .CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Equal(PlatformReference.Describe(setting), result.Description);
         await _credential.DidNotReceiveWithAnyArgs().GetTokenAsync(default, default);
     }
 
@@ -98,6 +127,7 @@ public sealed class AuthHealthCheckTests
             BlobServiceUri = blobByUri ? new Uri("https://account.blob.core.windows.net") : null,
         }),
         Options.Create(new LlmOptions { Endpoint = new Uri("https://example.openai.azure.com"), Deployment = "gpt", ApiKey = llmKey }),
+        Options.Create(new AlertOptions()),
         _credential);
 
     private string[] Scopes() => [.. _credential.ReceivedCalls()
