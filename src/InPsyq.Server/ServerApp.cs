@@ -2,6 +2,7 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Telemetry;
 using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
@@ -41,7 +42,8 @@ public static class ServerApp
         builder.Services
             .AddInPsyqWeekly(builder.Configuration)
             .AddInPsyqWeeklyHttp(builder.Configuration)
-            .AddHostedService<WorkQueueService>();
+            .AddHostedService<WorkQueueService>()
+            .AddWeeklyTelemetry(builder.Configuration);
         if (builder.Configuration.GetValue("SCHEDULER_ENABLED", defaultValue: true))
         {
             builder.Services.AddHostedService<JobScheduler>();

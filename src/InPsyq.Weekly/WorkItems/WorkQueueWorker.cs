@@ -88,7 +88,7 @@ public sealed partial class WorkQueueWorker(
         var finished = false;
         try
         {
-            await processor.ProcessAsync(work.ItemId, work.Traceparent, cancellationToken);
+            await processor.ProcessAsync(work, cancellationToken);
             finished = !cancellationToken.IsCancellationRequested;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
