@@ -163,6 +163,7 @@ public sealed partial class WeeklyRunner(
     private async Task<RunReport?> WaitForReportAsync(Guid runId, TimeSpan wait, CancellationToken cancellationToken)
     {
         var until = time.GetUtcNow() + wait;
+        using var polling = WeeklyTelemetry.Untraced();
         while (true)
         {
             if (await audit.ReportAsync(runId, cancellationToken) is { } report)

@@ -37,7 +37,12 @@ public static class TelemetryServiceCollectionExtensions
                 .AddMeter(WeeklyTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation())
-            .WithLogging();
+            .WithLogging(configureBuilder: null, configureOptions: logging =>
+            {
+                // A run's log lines carry its RunId, WeekStart and Scope through a log scope.
+                logging.IncludeScopes = true;
+                logging.IncludeFormattedMessage = true;
+            });
 
         var export = TelemetryExport.From(configuration);
         if (export.AzureMonitorConnectionString is { } connectionString)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using OpenTelemetry;
 
 namespace InPsyq.Weekly.Telemetry;
 
@@ -77,6 +78,12 @@ public static class WeeklyTelemetry
             s_teamsFailed.Add(1, new TagList { { "stage", stage }, { "code", errorCode } });
         }
     }
+
+    /// <summary>
+    /// Until disposed, nothing is traced on this async flow: for polls (an idle worker's receive from the queue, a
+    /// wait for a run's report), which would otherwise be a trace of their own, or hundreds of spans in a run's trace.
+    /// </summary>
+    public static IDisposable Untraced() => SuppressInstrumentationScope.Begin();
 
     public static void RecordLockAttempt(bool acquired) =>
         s_lockAcquisitions.Add(1, new KeyValuePair<string, object?>("result", acquired ? "acquired" : "busy"));

@@ -6,6 +6,7 @@ using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Interpretation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -14,22 +15,24 @@ namespace InPsyq.Weekly.Tests.Ops;
 /// <summary>
 /// What the OpenTelemetry SDK exports of a real FULL run (real stages, Postgres, Azurite, Azure OpenAI's fake): one
 /// trace from the run's root span through every work item to each team, the LLM calls with their token counts, the
-/// Postgres and HTTP calls as dependencies, and the run metrics.
+/// Postgres and HTTP calls as dependencies, the logs in their spans, and the run metrics.
 /// </summary>
 public sealed class RunTraceExportTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
     [Fact]
-    public async Task A_run_exports_one_trace_from_its_root_to_every_team_with_llm_tokens_and_dependencies_and_its_metrics()
+    public async Task A_run_exports_one_trace_from_its_root_to_every_team_with_llm_tokens_dependencies_logs_and_its_metrics()
     {
         var week = RunnerHarness.LastWeek;
         await new DemoTenantSeeder(fixture.DataSource).SeedAsync(DemoTenant.DefaultSeed, week, CancellationToken.None);
         await using var llm = await FakeOpenAIServer.StartAsync();
         var spans = new LockedCollection<Activity>();
         var metrics = new LockedCollection<Metric>();
+        var logs = new LockedCollection<LogRecord>();
         var services = fixture.CreateServices(InterpretationHarness.LlmSettings(llm, timeoutSeconds: 10), services => services
             .AddWeeklyTelemetry(new ConfigurationBuilder().Build())
             .WithTracing(tracing => tracing.AddInMemoryExporter(spans))
-            .WithMetrics(meters => meters.AddInMemoryExporter(metrics)));
+            .WithMetrics(meters => meters.AddInMemoryExporter(metrics))
+            .WithLogging(logging => logging.AddInMemoryExporter(logs)));
         var tracerProvider = services.GetRequiredService<TracerProvider>();
         var meterProvider = services.GetRequiredService<MeterProvider>();
 
@@ -63,6 +66,21 @@ public sealed class RunTraceExportTests(IntegrationFixture fixture) : IClassFixt
         // The dependencies: each chat's HTTP call, and Postgres commands inside the items.
         Assert.All(chats, chat => Assert.Contains(trace, span => span.Source.Name == "System.Net.Http" && span.ParentSpanId == chat.SpanId));
         Assert.Contains(trace, span => span.Source.Name == "Npgsql" && span.Kind == ActivityKind.Client);
+
+        // Logs go through OpenTelemetry too, each in the span it was written in, with the run's log scope.
+        var finished = Assert.Single(logs.Snapshot(), log => log.TraceId == root.TraceId && log.FormattedMessage?.StartsWith("Run finished", StringComparison.Ordinal) == true);
+        Assert.Equal(root.SpanId, finished.SpanId);
+        var scopes = new List<KeyValuePair<string, object?>>();
+        finished.ForEachScope(
+            (scope, _) =>
+            {
+                foreach (var pair in scope)
+                {
+                    scopes.Add(pair);
+                }
+            },
+            (object?)null);
+        Assert.Contains(new KeyValuePair<string, object?>("RunId", report.RunId), scopes);
 
         var runs = PointsOf(metrics, "inpsyq.runs");
         Assert.Contains(runs, point => Equals(TagOf(point, "outcome"), "completed") && Equals(TagOf(point, "trigger"), "cli") && point.GetSumLong() >= 1);
@@ -110,31 +128,5 @@ public sealed class RunTraceExportTests(IntegrationFixture fixture) : IClassFixt
         }
 
         return null;
-    }
-
-    /// <summary>The in-memory exporters' target: every test class's spans are exported into it while others read it.</summary>
-    private sealed class LockedCollection<T> : ICollection<T>
-    {
-        private readonly List<T> _items = [];
-
-        public int Count { get { lock (_items) { return _items.Count; } } }
-
-        public bool IsReadOnly => false;
-
-        public T[] Snapshot() { lock (_items) { return [.. _items]; } }
-
-        public void Add(T item) { lock (_items) { _items.Add(item); } }
-
-        public void Clear() { lock (_items) { _items.Clear(); } }
-
-        public bool Contains(T item) { lock (_items) { return _items.Contains(item); } }
-
-        public void CopyTo(T[] array, int arrayIndex) { lock (_items) { _items.CopyTo(array, arrayIndex); } }
-
-        public bool Remove(T item) { lock (_items) { return _items.Remove(item); } }
-
-        public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)Snapshot()).GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
