@@ -60,11 +60,11 @@ public sealed class RunTelemetryTests(RunTelemetryTests.Fixture fixture) : IClas
         Assert.Equal(["attribution", "interpretation", "rollup"], items.Select(item => (string)item.GetTagItem("inpsyq.stage")!).Order());
         Assert.All(items, item => Assert.Equal(run.SpanId, item.ParentSpanId));
         Assert.All(items, item => Assert.Equal(org, item.GetTagItem("inpsyq.org_id")));
-        var orgs = ChildrenOf(items, trace, "weekly.org");
+        var orgs = SpanTree.ChildrenOf(items, trace, "weekly.org");
         Assert.Equal(3, orgs.Count);
-        var stages = ChildrenOf(orgs, trace, "weekly.stage");
+        var stages = SpanTree.ChildrenOf(orgs, trace, "weekly.stage");
         Assert.Equal(["attribution", "interpretation", "rollup"], stages.Select(stage => (string)stage.GetTagItem("inpsyq.stage")!).Order());
-        var teamSpans = ChildrenOf(stages, trace, "weekly.team");
+        var teamSpans = SpanTree.ChildrenOf(stages, trace, "weekly.team");
         Assert.Equal(6, teamSpans.Count);
         Assert.All(teamSpans, activity => Assert.Equal("succeeded", activity.GetTagItem("inpsyq.outcome")));
         Assert.All(teamSpans, activity => Assert.IsType<Guid>(activity.GetTagItem("inpsyq.team_id")));
@@ -100,14 +100,6 @@ public sealed class RunTelemetryTests(RunTelemetryTests.Fixture fixture) : IClas
         var measurements = capture.Measurements.ToList();
         Assert.Single(measurements, m => m.Instrument == "inpsyq.teams.failed" && Equals(m.Tags["code"], "SCRIPTED_TELEMETRY_FAILURE") && Equals(m.Tags["stage"], "interpretation"));
         Assert.Contains(measurements, m => m.Instrument == "inpsyq.runs" && Equals(m.Tags["outcome"], "partial"));
-    }
-
-    private static List<Activity> ChildrenOf(IEnumerable<Activity> parents, IEnumerable<Activity> trace, string name)
-    {
-        var parentIds = parents.Select(parent => parent.SpanId).ToHashSet();
-        var children = trace.Where(activity => activity.OperationName == name).ToList();
-        Assert.All(children, child => Assert.Contains(child.ParentSpanId, parentIds));
-        return children;
     }
 
     /// <summary>Every <c>InPsyq.Weekly</c> activity and measurement while it lives (of every test running meanwhile).</summary>

@@ -51,15 +51,15 @@ public sealed class RunTraceExportTests(IntegrationFixture fixture) : IClassFixt
         var items = trace.Where(span => span.OperationName == WeeklyTelemetry.WorkItemSpan).ToList();
         Assert.All(items, item => Assert.Equal(root.SpanId, item.ParentSpanId));
         Assert.Equal(["attribution", "interpretation", "rollup"], items.Select(item => (string)item.GetTagItem("inpsyq.stage")!).Distinct().Order());
-        var orgs = ChildrenOf(items, trace, WeeklyTelemetry.OrgSpan);
+        var orgs = SpanTree.ChildrenOf(items, trace, WeeklyTelemetry.OrgSpan);
         Assert.Equal(items.Count, orgs.Count);
-        var stages = ChildrenOf(orgs, trace, WeeklyTelemetry.StageSpan);
+        var stages = SpanTree.ChildrenOf(orgs, trace, WeeklyTelemetry.StageSpan);
         Assert.Equal(items.Count, stages.Count);
-        var teams = ChildrenOf(stages, trace, WeeklyTelemetry.TeamSpan);
+        var teams = SpanTree.ChildrenOf(stages, trace, WeeklyTelemetry.TeamSpan);
         Assert.Equal(report.Teams.Count * 3, teams.Count);
         Assert.Equal(report.Teams.Select(team => team.TeamId).Order(), teams.Select(team => (Guid)team.GetTagItem("inpsyq.team_id")!).Distinct().Order());
 
-        var chats = ChildrenOf(teams.Where(team => Equals(team.GetTagItem("inpsyq.stage"), "interpretation")), trace, WeeklyTelemetry.LlmChatSpan);
+        var chats = SpanTree.ChildrenOf(teams.Where(team => Equals(team.GetTagItem("inpsyq.stage"), "interpretation")), trace, WeeklyTelemetry.LlmChatSpan);
         Assert.Equal(report.Counts.InterpretationsWritten, chats.Count);
         Assert.All(chats, chat => Assert.Equal((ActivityKind.Client, 120L, 80L, "gpt-test"),
             (chat.Kind, chat.GetTagItem("gen_ai.usage.input_tokens"), chat.GetTagItem("gen_ai.usage.output_tokens"), chat.GetTagItem("gen_ai.request.model"))));
@@ -92,15 +92,6 @@ public sealed class RunTraceExportTests(IntegrationFixture fixture) : IClassFixt
         var tokens = PointsOf(metrics, "inpsyq.llm.tokens");
         Assert.True(tokens.Where(point => Equals(TagOf(point, "kind"), "input")).Sum(point => point.GetSumLong()) >= 120L * chats.Count);
         Assert.True(tokens.Where(point => Equals(TagOf(point, "kind"), "output")).Sum(point => point.GetSumLong()) >= 80L * chats.Count);
-    }
-
-    private static List<Activity> ChildrenOf(IEnumerable<Activity> parents, IEnumerable<Activity> trace, string name)
-    {
-        var parentIds = parents.Select(parent => parent.SpanId).ToHashSet();
-        var children = trace.Where(span => span.OperationName == name).ToList();
-        Assert.NotEmpty(children);
-        Assert.All(children, child => Assert.Contains(child.ParentSpanId, parentIds));
-        return children;
     }
 
     private static List<MetricPoint> PointsOf(LockedCollection<Metric> metrics, string name)
