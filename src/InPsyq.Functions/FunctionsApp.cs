@@ -1,4 +1,6 @@
 using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Telemetry;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,10 +23,18 @@ public static class FunctionsApp
         return builder;
     }
 
-    /// <summary>The app's services; everything a function class needs must be registered here.</summary>
-    public static IServiceCollection ConfigureServices(IServiceCollection services, IConfiguration configuration) =>
+    /// <summary>
+    /// The app's services; everything a function class needs must be registered here. Telemetry goes through
+    /// OpenTelemetry (host.json's <c>telemetryMode</c>), with the worker's defaults: the invocation spans and resource.
+    /// </summary>
+    public static IServiceCollection ConfigureServices(IServiceCollection services, IConfiguration configuration)
+    {
         services
             .AddTriggerSettings(typeof(FunctionsApp).Assembly, configuration)
             .AddInPsyqWeekly(configuration)
-            .AddInPsyqWeeklyHttp(configuration);
+            .AddInPsyqWeeklyHttp(configuration)
+            .AddWeeklyTelemetry(configuration)
+            .UseFunctionsWorkerDefaults();
+        return services;
+    }
 }

@@ -2,6 +2,7 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Http;
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Telemetry;
 using InPsyq.Weekly.WorkItems;
 using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.Configuration.Memory;
@@ -42,7 +43,8 @@ public static class ServerApp
         builder.Services
             .AddInPsyqWeekly(builder.Configuration)
             .AddInPsyqWeeklyHttp(builder.Configuration)
-            .AddHostedService<WorkQueueService>();
+            .AddHostedService<WorkQueueService>()
+            .AddWeeklyTelemetry(builder.Configuration);
         // One line per request in place of the hosting's (RequestLogging): the path without the query string.
         builder.Services.AddHttpLogging(logging =>
         {

@@ -2,13 +2,15 @@ using Azure;
 using InPsyq.Weekly.Demo;
 using InPsyq.Weekly.Hosting;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace InPsyq.Server.Cli;
 
 /// <summary>
-/// The composition root of the CLI verbs: configuration, logging to stderr, the runner library. A verb's token is
+/// The composition root of the CLI verbs: configuration, logging to stderr, the runner library, telemetry (exported at
+/// the end of the verb when an exporter is configured). A verb's token is
 /// cancelled by Ctrl-C or SIGTERM (the host's console lifetime); a verb that stops for it exits 130.
 /// </summary>
 internal static class CliHost
@@ -30,6 +32,7 @@ internal static class CliHost
         builder.Logging.Configure(options => options.ActivityTrackingOptions = default);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddInPsyqWeekly(builder.Configuration).AddSingleton<DemoTenantSeeder>().AddSingleton<WeekSummary>();
+        builder.Services.AddWeeklyTelemetry(builder.Configuration);
 
         using var host = builder.Build();
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(

@@ -1,9 +1,11 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.AI.OpenAI;
 using Azure.Core;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Options;
 using OpenAI.Chat;
 using Polly.Timeout;
@@ -52,10 +54,12 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
             ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat(
                 InterpretationSchema.Name, BinaryData.FromString(responseSchema.ToJsonString()), jsonSchemaIsStrict: true),
         };
+        using var activity = WeeklyTelemetry.StartLlmChat(_options.Deployment);
         try
         {
             ChatCompletion completion = await CreateChatClient().CompleteChatAsync(messages.Select(ToChatMessage), completionOptions, cancellationToken);
             var usage = completion.Usage is { } tokens ? new TokenUsage(tokens.InputTokenCount, tokens.OutputTokenCount, Calls: 1) : s_oneCall;
+            WeeklyTelemetry.RecordLlmUsage(activity, usage.Input, usage.Output);
             var refused = completion.FinishReason == ChatFinishReason.ContentFilter || !string.IsNullOrEmpty(completion.Refusal);
             var text = string.Concat(completion.Content.Where(part => part.Kind == ChatMessageContentPartKind.Text).Select(part => part.Text));
             return new LlmReply(text, refused, usage);
@@ -66,6 +70,7 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
         }
         catch (ClientResultException e) when (e.Status == 429)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "HTTP 429");
             var headers = e.GetRawResponse()?.Headers;
             string? milliseconds = null, seconds = null;
             _ = headers?.TryGetValue("retry-after-ms", out milliseconds);
@@ -74,14 +79,17 @@ public sealed class AzureOpenAIChatClient : ILlmChatClient
         }
         catch (ClientResultException e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, $"HTTP {e.Status}");
             throw Unavailable(Describe(e));
         }
         catch (TimeoutRejectedException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw Unavailable($"Azure OpenAI did not answer within LLM_TIMEOUT_SECONDS ({_options.TimeoutSeconds} s) in any of LLM_MAX_ATTEMPTS ({_options.MaxAttempts}) attempts.");
         }
         catch (HttpRequestException e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.HttpRequestError.ToString());
             throw Unavailable($"Azure OpenAI could not be reached ({e.HttpRequestError}).");
         }
     }

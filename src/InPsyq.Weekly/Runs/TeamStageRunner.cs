@@ -45,6 +45,8 @@ public sealed partial class TeamStageRunner(
         IPipelineStage implementation, OrgStageContext context, IReadOnlyList<TeamRef> teams, RunStop stop,
         Func<TeamRef, TeamStageResult, Task> record)
     {
+        using var activity = WeeklyTelemetry.Source.StartActivity(WeeklyTelemetry.StageSpan);
+        activity?.SetTag(WeeklyTelemetry.StageAttribute, implementation.Stage.ToWire());
         IOrgStage orgStage;
         var started = time.GetTimestamp();
         try
@@ -54,9 +56,12 @@ public sealed partial class TeamStageRunner(
         catch (Exception e)
         {
             var outcome = Classify(e, stop, null, implementation.Stage);
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorCode);
             foreach (var team in teams)
             {
-                await record(team, new TeamStageResult(implementation.Stage, outcome, ElapsedMs(started)));
+                var result = new TeamStageResult(implementation.Stage, outcome, ElapsedMs(started));
+                Record(result);
+                await record(team, result);
             }
 
             return;
@@ -64,10 +69,10 @@ public sealed partial class TeamStageRunner(
 
         var parallelism = new ParallelOptions { MaxDegreeOfParallelism = options.Value.TeamParallelism };
         await Parallel.ForEachAsync(teams, parallelism, async (team, _) =>
-            await record(team, await RunTeamAsync(implementation, orgStage, context.RunId, team, stop)));
+            await record(team, await RunTeamAsync(implementation, orgStage, team, stop)));
     }
 
-    private async Task<TeamStageResult> RunTeamAsync(IPipelineStage implementation, IOrgStage orgStage, Guid runId, TeamRef team, RunStop stop)
+    private async Task<TeamStageResult> RunTeamAsync(IPipelineStage implementation, IOrgStage orgStage, TeamRef team, RunStop stop)
     {
         var stage = implementation.Stage;
         if (stop.Token.IsCancellationRequested)
@@ -80,8 +85,8 @@ public sealed partial class TeamStageRunner(
             return new TeamStageResult(stage, new StageOutcome(StageStatus.NotStarted, StageReasons.ItemBudget), 0);
         }
 
-        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.team_stage");
-        activity?.SetTag("run_id", runId).SetTag("team_id", team.TeamId).SetTag("stage", stage.ToWire());
+        using var activity = WeeklyTelemetry.Source.StartActivity(WeeklyTelemetry.TeamSpan);
+        activity?.SetTag(WeeklyTelemetry.TeamIdAttribute, team.TeamId).SetTag(WeeklyTelemetry.StageAttribute, stage.ToWire());
         var started = time.GetTimestamp();
         using var budget = new TeamBudget(implementation.TeamTimeout ?? options.Value.TeamTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, budget.Token);
@@ -100,15 +105,19 @@ public sealed partial class TeamStageRunner(
         }
 
         var result = new TeamStageResult(stage, outcome, ElapsedMs(started));
-        activity?.SetTag("status", outcome.Status.ToWire());
+        activity?.SetTag(WeeklyTelemetry.OutcomeAttribute, outcome.Status.ToWire());
         if (outcome.Status.IsFailure())
         {
             activity?.SetStatus(ActivityStatusCode.Error, outcome.ErrorCode);
         }
 
-        WeeklyTelemetry.RecordTeamStage(stage.ToWire(), outcome.Status.ToWire(), result.DurationMs);
+        Record(result);
         return result;
     }
+
+    private static void Record(TeamStageResult result) =>
+        WeeklyTelemetry.RecordTeam(
+            result.Stage.ToWire(), result.Outcome.Status.ToWire(), result.Outcome.Status.IsFailure() ? result.Outcome.ErrorCode : null, result.DurationMs);
 
     private static StageOutcome Classify(Exception e, RunStop stop, TeamBudget? budget, PipelineStage stage)
     {

@@ -63,11 +63,25 @@ public sealed partial class WeeklyRunner(
             ["Scope"] = request.Scope,
         });
 
-        using var activity = WeeklyTelemetry.Source.StartActivity("weekly.run");
-        activity?.SetTag("run_id", runId).SetTag("week_start", request.Week.ToString()).SetTag("scope", request.Scope)
-            .SetTag("mode", request.Mode.ToWire()).SetTag("trigger", trigger.ToWire()).SetTag("dry_run", request.DryRun);
+        using var activity = WeeklyTelemetry.Source.StartActivity(WeeklyTelemetry.RunSpan);
+        activity?.SetTag(WeeklyTelemetry.RunIdAttribute, runId).SetTag(WeeklyTelemetry.WeekAttribute, request.Week.ToString())
+            .SetTag(WeeklyTelemetry.ScopeAttribute, request.Scope).SetTag(WeeklyTelemetry.ModeAttribute, request.Mode.ToWire())
+            .SetTag(WeeklyTelemetry.TriggerAttribute, trigger.ToWire()).SetTag("inpsyq.dry_run", request.DryRun);
         var execution = executions.Create(runId, request, trigger);
-        return request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, progress, cancellationToken);
+        var result = request.DryRun ? RunResult.Of(await execution.PlanAsync(cancellationToken)) : await ExecuteAsync(execution, waitAtMost, progress, cancellationToken);
+        TagOutcome(activity, result);
+        return result;
+    }
+
+    /// <summary>The root span's outcome: the run's status, <c>running</c> when this process stopped waiting, or the refusal's code.</summary>
+    private static void TagOutcome(Activity? activity, RunResult result)
+    {
+        var outcome = result.Report?.Status.ToWire() ?? result.Refusal?.Code ?? RunStatus.Running.ToWire();
+        activity?.SetTag(WeeklyTelemetry.OutcomeAttribute, outcome);
+        if (result.Report?.Status == RunStatus.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+        }
     }
 
     /// <summary>
@@ -127,7 +141,6 @@ public sealed partial class WeeklyRunner(
         }
 
         LogFinished(report.Status.ToString(), report.DurationMs);
-        RecordTelemetry(report);
         return RunResult.Of(report);
     }
 
@@ -150,6 +163,7 @@ public sealed partial class WeeklyRunner(
     private async Task<RunReport?> WaitForReportAsync(Guid runId, TimeSpan wait, CancellationToken cancellationToken)
     {
         var until = time.GetUtcNow() + wait;
+        using var polling = WeeklyTelemetry.Untraced();
         while (true)
         {
             if (await audit.ReportAsync(runId, cancellationToken) is { } report)
@@ -166,11 +180,11 @@ public sealed partial class WeeklyRunner(
         }
     }
 
-    /// <summary>A run that ended before any item (locked, or failed while admitted): its audit row, telemetry and completion handlers.</summary>
+    /// <summary>A run that ended before any item (locked, or failed while admitted): its audit row, metrics and completion handlers.</summary>
     private async Task EndBeforeWorkAsync(RunRequest request, RunReport report, string? error)
     {
         await audit.FinishAsync(report, error, time.GetUtcNow());
-        RecordTelemetry(report);
+        WeeklyTelemetry.RecordRun(report.Status.ToWire(), report.Trigger, report.Mode, report.DurationMs);
         foreach (var handler in completionHandlers)
         {
             await handler.OnRunFinishedAsync(request, report, CancellationToken.None);
@@ -201,18 +215,8 @@ public sealed partial class WeeklyRunner(
 
         var stages = StageStatuses.StagesOf(request.Mode);
         var planning = await workItems.PlanAsync(execution.RunId, stages[0], stages[^1], planned, deferred, workOptions.Value.ItemTeams, cancellationToken);
-        await processor.ContinueAsync(execution.RunId, planning, cancellationToken);
-    }
-
-    private static void RecordTelemetry(RunReport report)
-    {
-        var status = report.Status.ToWire();
-        WeeklyTelemetry.RecordRun(status, report.Trigger, report.Mode, report.DurationMs);
-        Activity.Current?.SetTag("status", status);
-        if (report.Status == RunStatus.Failed)
-        {
-            Activity.Current?.SetStatus(ActivityStatusCode.Error);
-        }
+        // The current span is the run's root: every item's message carries it.
+        await processor.ContinueAsync(execution.RunId, planning, RunTrace.Current, cancellationToken);
     }
 
     private async Task<Refusal?> AdmitAsync(RunRequest request, CancellationToken cancellationToken)

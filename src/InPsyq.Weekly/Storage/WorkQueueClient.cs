@@ -5,19 +5,27 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Primitives;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.Storage;
 
 /// <summary>
-/// A queue message: it only names an item (the item's row is the truth), with the run's trace context. Every client
+/// A queue message: it only names an item (the item's row is the truth), with the trace context of the run's root span
+/// (<see cref="RunTrace"/>; a message without one, e.g. sent again from the outbox, is read all the same). Every client
 /// writes it base64-encoded, as the Functions queue trigger expects.
 /// </summary>
 public sealed record WorkMessage(
     [property: JsonPropertyName("run_id")] Guid RunId,
     [property: JsonPropertyName("item_id")] Guid ItemId,
-    [property: JsonPropertyName("traceparent")] string? Traceparent = null)
+    [property: JsonPropertyName("traceparent")] string? Traceparent = null,
+    [property: JsonPropertyName("tracestate"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Tracestate = null)
 {
+    public static WorkMessage For(Guid runId, Guid itemId, RunTrace? trace) => new(runId, itemId, trace?.Traceparent, trace?.Tracestate);
+
+    [JsonIgnore]
+    public RunTrace? Trace => RunTrace.Of(Traceparent, Tracestate);
+
     [JsonPropertyName("v")]
     [JsonPropertyOrder(-1)]
     public int Version { get; init; } = 1;

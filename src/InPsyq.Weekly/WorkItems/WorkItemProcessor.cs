@@ -46,7 +46,7 @@ public sealed partial class WorkItemProcessor(
     {
         if (WorkMessage.FromJson(text) is { } message)
         {
-            return await ProcessAsync(message.ItemId, message.Traceparent, cancellationToken);
+            return await ProcessAsync(message, cancellationToken);
         }
 
         LogUnreadable();
@@ -55,29 +55,29 @@ public sealed partial class WorkItemProcessor(
     }
 
     /// <summary>
-    /// Works the delivery of <paramref name="itemId"/>, in the trace of the run that created it (<paramref name="traceparent"/>);
-    /// returns what completing the item led to, or null when it did not complete here.
+    /// Works the delivery of the item <paramref name="message"/> names, in the trace of the run that created it (its
+    /// <see cref="WorkMessage.Trace"/>); returns what completing the item led to, or null when it did not complete here.
     /// </summary>
-    public async Task<ItemCompletion?> ProcessAsync(Guid itemId, string? traceparent, CancellationToken cancellationToken)
+    public async Task<ItemCompletion?> ProcessAsync(WorkMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        switch (await items.ClaimAsync(itemId, host.Name, settings.MaxAttempts, settings.ItemTeams, cancellationToken))
+        switch (await items.ClaimAsync(message.ItemId, host.Name, settings.MaxAttempts, settings.ItemTeams, cancellationToken))
         {
             case Delivery.Claimed claimed:
-                return await WorkAsync(claimed, traceparent, cancellationToken);
+                return await WorkAsync(claimed, message.Trace, cancellationToken);
             case Delivery.Poisoned poisoned:
                 LogPoisoned(poisoned.Item.ItemId, poisoned.Item.RunId, poisoned.Item.Attempts);
-                await ContinueAsync(poisoned.Item.RunId, poisoned.Completion, cancellationToken);
+                await ContinueAsync(poisoned.Item.RunId, poisoned.Completion, message.Trace, cancellationToken);
                 // The message moves to the poison queue: this copy, then the host deletes the delivered one.
-                await queue.Poison.SendMessageAsync(new WorkMessage(poisoned.Item.RunId, itemId, traceparent).ToJson(), cancellationToken);
+                await queue.Poison.SendMessageAsync(message.ToJson(), cancellationToken);
                 return poisoned.Completion;
             default:
-                LogStale(itemId);
+                LogStale(message.ItemId);
                 return null;
         }
     }
 
-    private async Task<ItemCompletion?> WorkAsync(Delivery.Claimed delivery, string? traceparent, CancellationToken cancellationToken)
+    private async Task<ItemCompletion?> WorkAsync(Delivery.Claimed delivery, RunTrace? trace, CancellationToken cancellationToken)
     {
         var item = delivery.Item;
         var run = await runs.FindWorkAsync(item.RunId, cancellationToken)
@@ -89,12 +89,18 @@ public sealed partial class WorkItemProcessor(
             ["Scope"] = run.Request.Scope,
             ["ItemId"] = item.ItemId,
         });
-        using var activity = WeeklyTelemetry.Source.StartActivity(
-            "weekly.work_item", ActivityKind.Internal, ActivityContext.TryParse(traceparent, null, out var parent) ? parent : default);
-        activity?.SetTag("run_id", run.RunId).SetTag("org_id", item.OrgId).SetTag("stage", item.Stage.ToWire()).SetTag("item_id", item.ItemId);
+        using var activity = WeeklyTelemetry.Source.StartActivity(WeeklyTelemetry.WorkItemSpan, ActivityKind.Consumer, trace?.Parent ?? default);
+        activity?.SetTag(WeeklyTelemetry.RunIdAttribute, run.RunId).SetTag(WeeklyTelemetry.ItemIdAttribute, item.ItemId)
+            .SetTag(WeeklyTelemetry.OrgIdAttribute, item.OrgId).SetTag(WeeklyTelemetry.StageAttribute, item.Stage.ToWire());
 
         await using var alive = heartbeat.Start(run.RunId, cancellationToken);
-        var worked = await RunStageAsync(run, delivery, cancellationToken);
+        WorkedStage? worked;
+        using (var org = WeeklyTelemetry.Source.StartActivity(WeeklyTelemetry.OrgSpan))
+        {
+            org?.SetTag(WeeklyTelemetry.OrgIdAttribute, item.OrgId);
+            worked = await RunStageAsync(run, delivery, cancellationToken);
+        }
+
         if (worked is null)
         {
             return null;
@@ -112,7 +118,7 @@ public sealed partial class WorkItemProcessor(
             return null;
         }
 
-        await ContinueAsync(run.RunId, completion, cancellationToken);
+        await ContinueAsync(run.RunId, completion, trace, cancellationToken);
         return completion;
     }
 
@@ -212,11 +218,12 @@ public sealed partial class WorkItemProcessor(
 
     /// <summary>
     /// What follows a transition of the run's items: the messages of the items it created, the retry of deferred orgs
-    /// (taken now: their items are created; still held: their teams are locked), and the end of the run.
+    /// (taken now: their items are created; still held: their teams are locked), and the end of the run. The messages
+    /// carry <paramref name="trace"/>, the run's root span.
     /// </summary>
-    public async Task ContinueAsync(Guid runId, ItemCompletion completion, CancellationToken cancellationToken)
+    public async Task ContinueAsync(Guid runId, ItemCompletion completion, RunTrace? trace, CancellationToken cancellationToken)
     {
-        await outbox.SendAsync(runId, completion.CreatedItems, cancellationToken);
+        await outbox.SendAsync(runId, completion.CreatedItems, trace, cancellationToken);
         foreach (var placeholder in completion.Deferred)
         {
             var run = (await runs.FindWorkAsync(runId, cancellationToken))!;
@@ -229,7 +236,7 @@ public sealed partial class WorkItemProcessor(
             }
 
             LogDeferredRetried(placeholder.OrgId, taken);
-            await ContinueAsync(runId, await items.ResolveDeferredAsync(placeholder, taken, options.Value.ItemTeams, cancellationToken), cancellationToken);
+            await ContinueAsync(runId, await items.ResolveDeferredAsync(placeholder, taken, options.Value.ItemTeams, cancellationToken), trace, cancellationToken);
         }
 
         if (completion.RunFinal)

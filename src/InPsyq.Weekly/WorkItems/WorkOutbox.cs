@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,14 +10,15 @@ namespace InPsyq.Weekly.WorkItems;
 /// Sends the messages of items once the transaction that created them (and their outbox rows) has committed, and
 /// confirms them; rows whose send was never confirmed (the sender died in between) are sent again by any worker.
 /// A message sent twice is harmless: its second delivery finds the item claimed or final. A send that fails (the
-/// queue does not answer) fails nothing: the items are committed, and their rows wait for a worker's resend.
+/// queue does not answer) fails nothing: the items are committed, and their rows wait for a worker's resend. A message
+/// carries its run's trace context when sent from the run (a resend has none: its item's spans start a trace of their own).
 /// </summary>
 public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queue, IOptions<WorkOptions> options, ILogger<WorkOutbox> logger)
 {
     private const int ResendBatch = 100;
 
-    /// <summary>Sends the items' messages and confirms those sent; returns how many were.</summary>
-    public async Task<int> SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, CancellationToken cancellationToken)
+    /// <summary>Sends the items' messages, with the run's trace context, and confirms those sent; returns how many were.</summary>
+    public async Task<int> SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, RunTrace? trace, CancellationToken cancellationToken)
     {
         if (itemIds.Count == 0)
         {
@@ -29,7 +30,7 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
         {
             foreach (var itemId in itemIds)
             {
-                await queue.SendAsync(new WorkMessage(runId, itemId, Activity.Current?.Id), cancellationToken);
+                await queue.SendAsync(WorkMessage.For(runId, itemId, trace), cancellationToken);
                 sent.Add(itemId);
             }
         }
@@ -53,7 +54,7 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
         var sent = 0;
         foreach (var run in rows.GroupBy(row => row.RunId))
         {
-            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], cancellationToken);
+            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], trace: null, cancellationToken);
         }
 
         return sent;

@@ -2,6 +2,7 @@ using Azure;
 using Azure.Storage.Queues.Models;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -44,6 +45,7 @@ public sealed partial class WorkQueueWorker(
             QueueMessage? message;
             try
             {
+                using var polling = WeeklyTelemetry.Untraced();
                 if (done is not null && await done(cancellationToken))
                 {
                     await noMoreItems.CancelAsync();
@@ -88,7 +90,7 @@ public sealed partial class WorkQueueWorker(
         var finished = false;
         try
         {
-            await processor.ProcessAsync(work.ItemId, work.Traceparent, cancellationToken);
+            await processor.ProcessAsync(work, cancellationToken);
             finished = !cancellationToken.IsCancellationRequested;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -146,6 +148,8 @@ public sealed partial class WorkQueueWorker(
         {
             try
             {
+                // A look at the outbox every few seconds: resent messages carry no trace context either.
+                using var polling = WeeklyTelemetry.Untraced();
                 if (await outbox.ResendAsync(cancellationToken) is > 0 and var count)
                 {
                     LogResent(count);

@@ -3,14 +3,15 @@ using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.Pipeline;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace InPsyq.Weekly.WorkItems;
 
 /// <summary>
 /// Ends a run whose last item became final: its report from the recorded team results (the same report and status
-/// rules as a run in one process), the audit row, the release of its leases (lease id = run id), and the completion
-/// handlers (alerts). Called once, by the delivery whose completion made the run final.
+/// rules as a run in one process), the audit row, the release of its leases (lease id = run id), the run metrics, and
+/// the completion handlers (alerts). Called once, by the delivery whose completion made the run final.
 /// </summary>
 public sealed partial class WorkRunFinisher(
     WorkItemStore items,
@@ -47,6 +48,7 @@ public sealed partial class WorkRunFinisher(
         }
 
         LogFinished(runId, report.Status.ToWire(), report.DurationMs);
+        WeeklyTelemetry.RecordRun(report.Status.ToWire(), report.Trigger, report.Mode, report.DurationMs);
         foreach (var handler in completionHandlers)
         {
             await handler.OnRunFinishedAsync(request, report, CancellationToken.None);

@@ -19,6 +19,7 @@ internal static class AppSettings
         "WEEKLY_QUEUE__queueServiceUri",
         "WEEKLY_QUEUE__credential",
         "WEEKLY_QUEUE__clientId",
+        // Telemetry to Azure Monitor (TelemetryExport reads them, outside the options; the Functions host too).
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         // DefaultAzureCredential's user-assigned identity (Blob, Postgres, Azure OpenAI).
@@ -35,6 +36,9 @@ internal static class AppSettings
         "FUNCTIONS_WORKER_RUNTIME",
         // The queue trigger's connection WEEKLY_QUEUE as a connection string (Azurite's queue endpoint).
         "WEEKLY_QUEUE",
+        // Telemetry to a local OTLP collector (the OpenTelemetry SDK reads them; empty: nowhere).
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
     };
 
     /// <summary>Every <c>[ConfigurationKeyName]</c> property of the runner library's classes, by setting name.</summary>

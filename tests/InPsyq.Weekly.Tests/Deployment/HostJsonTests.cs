@@ -54,6 +54,12 @@ public sealed class HostJsonTests
         Assert.InRange(Duration("maxPollingInterval"), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public void The_functions_host_exports_through_open_telemetry_like_the_worker()
+    {
+        Assert.Equal("OpenTelemetry", (string?)s_host["telemetryMode"]);
+    }
+
     private static TimeSpan Duration(string setting) =>
         TimeSpan.ParseExact((string?)s_queues[setting] ?? throw new InvalidOperationException($"host.json has no extensions.queues.{setting}."), "c", CultureInfo.InvariantCulture);
 }

@@ -185,7 +185,7 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
     private static async Task WorkUntilFinalAsync(IServiceProvider services, Guid runId)
     {
         var unsent = await services.GetRequiredService<WorkItemStore>().UnsentAsync(TimeSpan.Zero, 1000, CancellationToken.None);
-        await services.GetRequiredService<WorkOutbox>().SendAsync(runId, [.. unsent.Where(row => row.RunId == runId).Select(row => row.ItemId)], CancellationToken.None);
+        await services.GetRequiredService<WorkOutbox>().SendAsync(runId, [.. unsent.Where(row => row.RunId == runId).Select(row => row.ItemId)], trace: null, CancellationToken.None);
         var runs = services.GetRequiredService<WeeklyRunStore>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await services.GetRequiredService<WorkQueueWorker>().WorkAsync(
