@@ -11,7 +11,9 @@ namespace InPsyq.Weekly.Tests.Storage;
 
 /// <summary>
 /// A host migrates at start-up only with a migrator connection; a runtime that finds the schema behind this build says
-/// so, refuses runs and reports <c>postgres</c> unhealthy, until the migrator has applied the migrations.
+/// so, refuses runs and reports <c>postgres</c> unhealthy, until the migrator has applied the migrations. The schema is
+/// put behind by forgetting the latest migration, which the migrator then applies again: the latest migration must be
+/// re-runnable.
 /// </summary>
 public sealed class SchemaVersionTests(IntegrationFixture fixture) : IClassFixture<IntegrationFixture>
 {
