@@ -13,7 +13,7 @@ using Npgsql;
 
 // bench/run.sh runs this; see docs/performance.md. Options: --orgs --teams --respondents --items --weeks --parallelism
 // --llm-latency-ms --lock-cycles --repeat --queue-latency-ms --queue-processes 1,2,3 --queue-workers --queue-llm-concurrency
-// --quota-rpm --quota-tokens-per-call --quota-processes --quota-concurrency --scenarios 1,2,3,4,5,6 --out DIR.
+// --quota-rpm --quota-tokens-per-call --quota-processes --quota-concurrency --item-teams --scenarios 1,2,3,4,5,6 --out DIR.
 var options = Options.Parse(args);
 var postgres = Environment.GetEnvironmentVariable("POSTGRES_CONNECTION_STRING") ?? throw new InvalidOperationException("POSTGRES_CONNECTION_STRING is not set (source the env file of scripts/services.sh).");
 var blob = Environment.GetEnvironmentVariable("BLOB_CONNECTION_STRING") ?? throw new InvalidOperationException("BLOB_CONNECTION_STRING is not set.");
@@ -47,6 +47,11 @@ var settings = new Dictionary<string, string?>
     ["AZURE_OPENAI_API_KEY"] = "bench-key-not-a-secret",
     ["LLM_MAX_CONCURRENCY"] = options.Parallelism.ToString(CultureInfo.InvariantCulture),
 };
+if (options.ItemTeams is { } itemTeams)
+{
+    settings["WEEKLY_WORK_ITEM_TEAMS"] = itemTeams.ToString(CultureInfo.InvariantCulture);
+}
+
 var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 await using var services = new ServiceCollection()
     .AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
@@ -277,7 +282,7 @@ internal static partial class Program
 internal sealed record Options(
     int Orgs, int Teams, int Respondents, int Items, int Weeks, int Parallelism, int LlmLatencyMs, int LockCycles, int Repeat,
     int QueueLatencyMs, IReadOnlyList<int> QueueProcesses, int QueueWorkers, int QueueLlmConcurrency,
-    int QuotaRpm, int QuotaTokensPerCall, int QuotaProcesses, int QuotaConcurrency, IReadOnlySet<int> Scenarios, string Out)
+    int QuotaRpm, int QuotaTokensPerCall, int QuotaProcesses, int QuotaConcurrency, int? ItemTeams, IReadOnlySet<int> Scenarios, string Out)
 {
     public bool Runs(int scenario) => Scenarios.Contains(scenario);
 
@@ -295,7 +300,8 @@ internal sealed record Options(
         return new Options(Int("orgs", 5), Int("teams", 100), Int("respondents", 20), Int("items", 100), Math.Max(1, Int("weeks", 1)), Int("parallelism", 3),
             Int("llm-latency-ms", 200), Int("lock-cycles", 1000), Math.Max(1, Int("repeat", 5)),
             Int("queue-latency-ms", 1000), Ints("queue-processes", "1,2,3"), Int("queue-workers", 2), Int("queue-llm-concurrency", 3),
-            Int("quota-rpm", 1200), Int("quota-tokens-per-call", 2800), Int("quota-processes", 3), Int("quota-concurrency", 10),
+            Int("quota-rpm", 1200), Int("quota-tokens-per-call", 2800), Int("quota-processes", 3), Int("quota-concurrency", 30),
+            values.ContainsKey("item-teams") ? Int("item-teams", 0) : null,
             Ints("scenarios", "1,2,3,4,5,6").ToHashSet(), values.GetValueOrDefault("out", "bench/results"));
     }
 }

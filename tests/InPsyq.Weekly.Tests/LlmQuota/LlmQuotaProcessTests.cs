@@ -69,27 +69,33 @@ public sealed class LlmQuotaProcessTests(IntegrationFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task A_429_pauses_both_hosts_until_its_retry_time_and_no_team_fails()
+    public async Task A_burst_of_429s_pauses_both_hosts_until_its_retry_time_and_no_team_fails()
     {
         await using var first = ChildHost.Start(HostSettings("key-first", requestsPerMinute: 600), "worker");
         await using var second = ChildHost.Start(HostSettings("key-second", requestsPerMinute: 600), "worker");
-        // Azure OpenAI refuses one call for 6 s once both hosts are under way.
+        // Azure OpenAI refuses three calls in a row for 6 s once both hosts are under way.
         var throttle = Task.Run(async () =>
         {
             await Eventually.UntilAsync(() => _llm.Requests.Select(request => request.ApiKey).Distinct().Count() == 2 && _llm.Requests.Count >= 6,
                 "both hosts called the LLM", TimeSpan.FromSeconds(60));
-            _llm.Script(FakeReply.Error(429, retryAfter: "6"));
+            _llm.Script(FakeReply.Error(429, retryAfter: "6"), FakeReply.Error(429, retryAfter: "6"), FakeReply.Error(429, retryAfter: "6"));
         });
 
         await RunAllAsync(Runs);
         await throttle;
 
         var requests = _llm.Requests.OrderBy(request => request.ReceivedAt).ToList();
-        var refused = Assert.Single(requests, request => request.Status == 429).ReceivedAt;
-        // Calls already admitted (in flight, or leased up to 2 s before) may still arrive; after that, silence until the retry time.
-        var during = requests.Where(request => request.ReceivedAt > refused + TimeSpan.FromSeconds(2.5) && request.ReceivedAt < refused + TimeSpan.FromSeconds(5.8)).ToList();
-        Assert.True(during.Count == 0, $"{during.Count} requests during the pause, from {string.Join(", ", during.Select(request => request.ApiKey).Distinct())}");
-        var after = requests.Where(request => request.ReceivedAt >= refused + TimeSpan.FromSeconds(5.8)).Select(request => request.ApiKey).Distinct().Order(StringComparer.Ordinal);
+        var refused = requests.Where(request => request.Status == 429).Select(request => request.ReceivedAt).ToList();
+        Assert.Equal(3, refused.Count);
+        // After each 429, calls already admitted (in flight, or leased up to 2 s before it) may still arrive, and may meet
+        // the next scripted 429 (which extends the pause); after that, silence from every host until its retry time.
+        foreach (var at in refused)
+        {
+            var during = requests.Where(request => request.ReceivedAt > at + TimeSpan.FromSeconds(2.5) && request.ReceivedAt < at + TimeSpan.FromSeconds(5.8)).ToList();
+            Assert.True(during.Count == 0, $"{during.Count} requests during the pause of the 429 at {at:HH:mm:ss.fff}, from {string.Join(", ", during.Select(request => request.ApiKey).Distinct())}");
+        }
+
+        var after = requests.Where(request => request.ReceivedAt >= refused[^1] + TimeSpan.FromSeconds(5.8)).Select(request => request.ApiKey).Distinct().Order(StringComparer.Ordinal);
         Assert.Equal(["key-first", "key-second"], after);
     }
 
