@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Jobs;
+using InPsyq.Weekly.Primitives;
 using Microsoft.AspNetCore.Http;
 
 namespace InPsyq.Weekly.Http;
@@ -16,14 +17,14 @@ namespace InPsyq.Weekly.Http;
 /// </summary>
 public sealed class JobEndpoints(JobRegistry registry, JobRunner runner)
 {
-    public async Task<IResult> RunAsync(string id, CancellationToken cancellationToken)
+    public async Task<IResult> RunAsync(string id, CallerIdentity? caller, CancellationToken cancellationToken)
     {
         if (registry.Find(id) is null)
         {
             return HttpErrors.For(JobErrors.NotFound);
         }
 
-        var result = await runner.RunAsync(id, JobTrigger.Manual, cancellationToken);
+        var result = await runner.RunAsync(id, JobTrigger.Manual, caller, cancellationToken);
         if (result.WasAlreadyRunning)
         {
             return HttpErrors.For(JobErrors.AlreadyRunning);

@@ -64,7 +64,7 @@ public sealed partial class WeeklyApi
         ApiRoute.To<JobsDiagEndpoint>("JobsDiag", JobsDiagRoute, HttpMethods.Get, SecretKind.Admin,
             (endpoint, call) => endpoint.ListAsync(call.Request, call.CancellationToken)),
         ApiRoute.To<JobEndpoints>("RunJob", RunJobRoute, HttpMethods.Post, SecretKind.Admin,
-            (endpoint, call) => endpoint.RunAsync(call.RouteValue("id"), call.CancellationToken)),
+            (endpoint, call) => endpoint.RunAsync(call.RouteValue("id"), call.Caller, call.CancellationToken)),
         ApiRoute.To<JobEndpoints>("CancelJob", CancelJobRoute, HttpMethods.Post, SecretKind.Admin,
             (endpoint, call) => endpoint.CancelAsync(call.RouteValue("id"), call.CancellationToken)),
     ];

@@ -1,3 +1,5 @@
+using InPsyq.Weekly.Primitives;
+
 namespace InPsyq.Weekly.Jobs;
 
 /// <summary>The work of a job. Return null only by mistake: the runner records that as a failure.</summary>
@@ -14,6 +16,9 @@ public sealed record JobContext(string JobId, Guid ExecutionId, int Attempt, Job
 {
     /// <summary>What started the execution (<see cref="JobTrigger.Schedule"/> or <see cref="JobTrigger.Manual"/>), the same for each of its attempts.</summary>
     public JobTrigger StartedBy { get; init; } = Trigger;
+
+    /// <summary>Who asked for a manual execution with an Entra ID token (null for a secret, the schedule or the CLI).</summary>
+    public CallerIdentity? Caller { get; init; }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -35,9 +36,16 @@ public sealed partial class JobRunner(
 
     /// <summary>Runs a registered job now. Throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
     public Task<JobResult> RunAsync(string jobId, JobTrigger trigger, CancellationToken cancellationToken) =>
-        RunAsync(registry.Find(jobId) ?? throw new KeyNotFoundException($"No job '{jobId}' is registered."), trigger, cancellationToken);
+        RunAsync(jobId, trigger, caller: null, cancellationToken);
 
-    public async Task<JobResult> RunAsync(RegisteredJob job, JobTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>As <see cref="RunAsync(string, JobTrigger, CancellationToken)"/>, for the <paramref name="caller"/> of a manual run (a token's identity).</summary>
+    public Task<JobResult> RunAsync(string jobId, JobTrigger trigger, CallerIdentity? caller, CancellationToken cancellationToken) =>
+        RunCoreAsync(registry.Find(jobId) ?? throw new KeyNotFoundException($"No job '{jobId}' is registered."), trigger, caller, cancellationToken);
+
+    public Task<JobResult> RunAsync(RegisteredJob job, JobTrigger trigger, CancellationToken cancellationToken) =>
+        RunCoreAsync(job, trigger, caller: null, cancellationToken);
+
+    private async Task<JobResult> RunCoreAsync(RegisteredJob job, JobTrigger trigger, CallerIdentity? caller, CancellationToken cancellationToken)
     {
         var executionId = Guid.NewGuid();
         if (_stopping)
@@ -65,7 +73,7 @@ public sealed partial class JobRunner(
             var watch = WatchForCancelRequestAsync(job.Id, executionId, running, watching.Token);
             try
             {
-                return await RunAttemptsAsync(job, executionId, trigger, running);
+                return await RunAttemptsAsync(job, executionId, trigger, caller, running);
             }
             finally
             {
@@ -173,13 +181,13 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, RunningJob running)
+    private async Task<JobResult> RunAttemptsAsync(RegisteredJob job, Guid executionId, JobTrigger trigger, CallerIdentity? caller, RunningJob running)
     {
         var cancellationToken = running.Token;
         var retry = job.Definition.EffectiveRetry;
         for (var attempt = 1; ; attempt++)
         {
-            var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry) { StartedBy = trigger };
+            var context = new JobContext(job.Id, executionId, attempt, attempt == 1 ? trigger : JobTrigger.Retry) { StartedBy = trigger, Caller = caller };
             var result = await RunAttemptAsync(job.Definition, context, running);
             if (result.Status is not (JobStatus.Failed or JobStatus.TimedOut))
             {

@@ -1,4 +1,5 @@
 using InPsyq.Weekly.Configuration;
+using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Options;
 
@@ -18,9 +19,10 @@ public sealed class ScheduledWeeklyRun(WeeklyRunner runner, IOptions<WeeklyRunOp
         Schedule.LatestOccurrenceAtOrBefore(time.GetUtcNow()) is { } occurrence ? WeeklySchedule.TargetWeekFor(occurrence) : null;
 
     /// <summary>Admits the run for the week it targets now and returns: the instances working the queue run it (<see cref="RunResult.Running"/>).</summary>
-    public async Task<(IsoWeek Week, RunResult Result)> AdmitAsync(RunTrigger trigger, CancellationToken cancellationToken)
+    public async Task<(IsoWeek Week, RunResult Result)> AdmitAsync(RunTrigger trigger, CallerIdentity? caller, CancellationToken cancellationToken)
     {
         var week = CurrentTargetWeek() ?? WeeklySchedule.TargetWeekFor(time.GetUtcNow());
-        return (week, await runner.RunAsync(new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false), trigger, cancellationToken, waitAtMost: TimeSpan.Zero));
+        var request = new RunRequest(week, null, null, RunMode.Full, DryRun: false, Force: false) { Caller = caller };
+        return (week, await runner.RunAsync(request, trigger, cancellationToken, waitAtMost: TimeSpan.Zero));
     }
 }

@@ -36,7 +36,7 @@ public sealed class WeeklyRunJob(ScheduledWeeklyRun weeklyRun, WeeklyRunStore au
     public async Task<JobOutcome?> RunAsync(JobContext context, CancellationToken cancellationToken)
     {
         var trigger = context.StartedBy == JobTrigger.Manual ? RunTrigger.Manual : RunTrigger.Schedule;
-        var (week, result) = await weeklyRun.AdmitAsync(trigger, cancellationToken);
+        var (week, result) = await weeklyRun.AdmitAsync(trigger, context.Caller, cancellationToken);
         if (result.Refusal is LockedRefusal locked)
         {
             // A duplicate of a run in progress (an HTTP run, another host's timer): docs/runs.md, not a failure.

@@ -135,6 +135,17 @@ public sealed class EntraTokenTests(EntraTokenTests.Fixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_weekly_run_started_through_the_job_endpoint_with_an_admin_token_records_its_caller_too()
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/api/internal/jobs/weekly-run/run", fixture.Issuer.Token("Weekly.Admin"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var runId = body.RootElement.GetProperty("data").GetProperty("run_id").GetGuid();
+        Assert.Equal((LocalOpenIdIssuer.CallerObjectId, LocalOpenIdIssuer.CallerAppId), (await CallersAsync())[runId]);
+    }
+
+    [Fact]
     public async Task A_token_signed_with_a_newly_published_key_is_accepted_once_its_key_id_made_the_metadata_refresh()
     {
         using (var before = await SendAsync(HttpMethod.Post, "/api/internal/run-weekly", fixture.Issuer.Token("Weekly.Run"), DryRun))

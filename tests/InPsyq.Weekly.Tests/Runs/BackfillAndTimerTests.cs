@@ -47,7 +47,7 @@ public sealed class BackfillAndTimerTests(ScriptedStageFixture fixture) : IClass
         var services = fixture.CreateServices(configure: s => s.AddSingleton<TimeProvider>(clock).AddSingleton<IPipelineStage>(rollup));
         await new TenantBuilder(fixture.DataSource).AddOrgAsync(1);
 
-        var (_, result) = await services.GetRequiredService<ScheduledWeeklyRun>().AdmitAsync(RunTrigger.Schedule, CancellationToken.None);
+        var (_, result) = await services.GetRequiredService<ScheduledWeeklyRun>().AdmitAsync(RunTrigger.Schedule, caller: null, CancellationToken.None);
 
         var runId = result.RunningRunId!.Value;
         Assert.Equal(1, await fixture.CountAsync(
