@@ -93,6 +93,9 @@ public sealed partial class WeeklyApi
                     return HttpErrors.Unauthorized();
                 case AuthenticationOutcome.Forbidden:
                     return HttpErrors.Forbidden(RequestAuthenticator.RoleOf(secret));
+                case AuthenticationOutcome.Unavailable:
+                    return HttpErrors.For(new Refusal(RefusalKind.Unavailable, "AUTH_UNAVAILABLE",
+                        "Entra ID's OpenID metadata for the tenant could not be fetched, so the token cannot be checked; retry, or use the shared secret."));
             }
 
             caller = authentication.Caller;

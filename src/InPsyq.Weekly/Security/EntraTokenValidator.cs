@@ -14,12 +14,17 @@ public enum TokenVerdict
     Invalid,
     LacksRole,
     Valid,
+
+    /// <summary>The tenant's OpenID metadata (its signing keys) could not be fetched, so no token can be checked.</summary>
+    Unavailable,
 }
 
 /// <summary>The verdict on a token and, when it is genuine, who presented it.</summary>
 public sealed record TokenCheck(TokenVerdict Verdict, CallerIdentity? Caller)
 {
     public static TokenCheck Invalid { get; } = new(TokenVerdict.Invalid, null);
+
+    public static TokenCheck Unavailable { get; } = new(TokenVerdict.Unavailable, null);
 }
 
 /// <summary>
@@ -41,6 +46,7 @@ public sealed partial class EntraTokenValidator : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<EntraTokenValidator> _logger;
     private readonly HttpClient? _metadataClient;
+    private readonly ConfigurationManager<OpenIdConnectConfiguration>? _metadata;
     private readonly TokenValidationParameters? _parameters;
 
     public EntraTokenValidator(IOptions<EntraAuthOptions> options, TimeProvider time, ILogger<EntraTokenValidator> logger)
@@ -57,13 +63,13 @@ public sealed partial class EntraTokenValidator : IDisposable
         {
             Timeout = TimeSpan.FromSeconds(10),
         };
-        var metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
+        _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
             _options.MetadataAddress,
             new OpenIdConnectConfigurationRetriever(),
             new HttpDocumentRetriever(_metadataClient) { RequireHttps = _options.Authority.Scheme == Uri.UriSchemeHttps });
         _parameters = new TokenValidationParameters
         {
-            ConfigurationManager = metadata,
+            ConfigurationManager = _metadata,
             ValidIssuers = [_options.V1Issuer, _options.V2Issuer],
             ValidAudiences = _options.Audiences,
             ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
@@ -82,12 +88,22 @@ public sealed partial class EntraTokenValidator : IDisposable
     /// <summary>Validates <paramref name="token"/> and checks that its <c>roles</c> include <paramref name="requiredRole"/>.</summary>
     public async Task<TokenCheck> CheckAsync(string token, string requiredRole, CancellationToken cancellationToken)
     {
-        if (_parameters is null)
+        if (_parameters is null || _metadata is null)
         {
             return TokenCheck.Invalid;
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            // Cached after the first fetch (and refreshed in the background); this throws only when no metadata was ever read.
+            await _metadata.GetConfigurationAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogMetadataUnavailable(_options.MetadataAddress, e.GetType().Name);
+            return TokenCheck.Unavailable;
+        }
+
         var result = await s_handler.ValidateTokenAsync(token, _parameters);
         if (!result.IsValid)
         {
@@ -120,6 +136,9 @@ public sealed partial class EntraTokenValidator : IDisposable
         return expires is { } end && now < end.ToUniversalTime() + ClockSkew
             && (notBefore is not { } start || now >= start.ToUniversalTime() - ClockSkew);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The OpenID metadata at {MetadataAddress} could not be fetched ({Exception}); bearer tokens cannot be checked")]
+    private partial void LogMetadataUnavailable(string metadataAddress, string exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bearer token refused ({Reason})")]
     private partial void LogRejected(string reason);

@@ -33,6 +33,9 @@ public enum AuthenticationOutcome
     Forbidden,
 
     Authenticated,
+
+    /// <summary>An Entra token that cannot be checked now (the tenant's OpenID metadata does not answer): 503.</summary>
+    Unavailable,
 }
 
 /// <summary>The outcome, and who called when an Entra token was presented.</summary>
@@ -85,6 +88,7 @@ public sealed class RequestAuthenticator(IOptions<SecretsOptions> options, Entra
         {
             TokenVerdict.Valid => new Authentication(AuthenticationOutcome.Authenticated, check.Caller),
             TokenVerdict.LacksRole => new Authentication(AuthenticationOutcome.Forbidden, check.Caller),
+            TokenVerdict.Unavailable => new Authentication(AuthenticationOutcome.Unavailable),
             _ => s_unauthenticated,
         };
     }

@@ -146,6 +146,24 @@ public sealed class EntraTokenTests(EntraTokenTests.Fixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task When_the_tenants_openid_metadata_cannot_be_fetched_a_token_is_503_not_401()
+    {
+        var unreachable = $"http://127.0.0.1:{Reliability.ChildHost.FreePort()}";
+        var server = await fixture.StartServerAsync(new Dictionary<string, string?>
+        {
+            ["AUTH_ENTRA_TENANT_ID"] = LocalOpenIdIssuer.TenantId,
+            ["AUTH_ENTRA_AUDIENCE"] = LocalOpenIdIssuer.ClientId,
+            ["AUTH_ENTRA_AUTHORITY"] = unreachable,
+        });
+        using var request = Request(HttpMethod.Get, "/api/internal/health/weekly", fixture.Issuer.Token("Weekly.Admin"));
+
+        using var response = await server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("AUTH_UNAVAILABLE", await ErrorOfAsync(response));
+    }
+
+    [Fact]
     public async Task A_token_signed_with_a_newly_published_key_is_accepted_once_its_key_id_made_the_metadata_refresh()
     {
         using (var before = await SendAsync(HttpMethod.Post, "/api/internal/run-weekly", fixture.Issuer.Token("Weekly.Run"), DryRun))
