@@ -34,8 +34,8 @@ public sealed record RunHistoryQuery(
 /// </summary>
 public sealed record WeekRunSummary(bool AnyRun, string? CountingStatus, bool InProgress, bool LastTwoFinishedFailed);
 
-/// <summary>A run the reaper marked abandoned: what an alert needs.</summary>
-public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart);
+/// <summary>A run the reaper marked abandoned: what an alert and the run metrics need.</summary>
+public sealed record AbandonedRun(Guid RunId, string Scope, DateOnly WeekStart, string Trigger, string Mode, long DurationMs);
 
 /// <summary>
 /// <c>weekly_runs</c>, the audit trail, and every statement on it: one row per non-dry run, inserted <c>running</c>
@@ -402,7 +402,7 @@ public sealed partial class WeeklyRunStore(
                 duration_ms = floor(extract(epoch from greatest($2, started_at) - started_at) * 1000)::bigint,
                 error = $3
             where run_id = any($1) and status = 'running'
-            returning run_id, scope, week_start
+            returning run_id, scope, week_start, trigger, mode, duration_ms
             """);
         command.Parameters.Add(new() { Value = runIds.ToArray() });
         command.Parameters.Add(new() { Value = now });
@@ -411,7 +411,8 @@ public sealed partial class WeeklyRunStore(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            abandoned.Add(new AbandonedRun(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2)));
+            abandoned.Add(new AbandonedRun(
+                reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5)));
         }
 
         return abandoned;

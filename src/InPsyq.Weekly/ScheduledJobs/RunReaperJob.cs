@@ -7,7 +7,9 @@ using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Jobs;
 using InPsyq.Weekly.Locking;
+using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using InPsyq.Weekly.Weeks;
 using InPsyq.Weekly.WorkItems;
 using Microsoft.Extensions.DependencyInjection;
@@ -77,6 +79,8 @@ public sealed partial class RunReaperJob(
             await DeleteOldPoisonAsync(now, cancellationToken));
         foreach (var run in findings.AbandonedRuns)
         {
+            // The run became final here, not where it ran: counted once, like every finished run.
+            WeeklyTelemetry.RecordRun(RunStatus.Abandoned.ToWire(), run.Trigger, run.Mode, run.DurationMs);
             var message = stalled.Contains(run)
                 ? $"The run stalled (reason: stalled): no instance said it was alive for {workOptions.Value.StallSeconds:0} s. Its unfinished teams were not started; re-run the week."
                 : "The run was still marked running after its lock lapsed: the host that ran it is gone. Re-run the week.";

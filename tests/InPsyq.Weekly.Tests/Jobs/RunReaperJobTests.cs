@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Azure.Storage.Blobs.Specialized;
 using InPsyq.Weekly.Locking;
 using InPsyq.Weekly.ScheduledJobs;
+using InPsyq.Weekly.Telemetry;
 using InPsyq.Weekly.Tests.Alerts;
 using InPsyq.Weekly.Tests.Infrastructure;
 using InPsyq.Weekly.Tests.Ops;
@@ -18,7 +21,7 @@ public sealed class RunReaperJobTests(IntegrationFixture fixture) : IClassFixtur
         var now = DateTimeOffset.UtcNow;
         var week = IsoWeek.Containing(now).AddWeeks(-1);
         var rows = new RunRows(fixture.DataSource);
-        var lockless = await rows.AddAsync("running", now.AddHours(-1), week);
+        var lockless = await rows.AddAsync("running", now.AddHours(-1), week, mode: "PIPELINE_ONLY", trigger: "cli");
         var alive = await rows.AddAsync("running", now.AddHours(-1), week.AddWeeks(-1));
         var impostor = await rows.AddAsync("running", now.AddHours(-1), week.AddWeeks(-2));
         var young = await rows.AddAsync("running", now.AddSeconds(-3), week.AddWeeks(-3));
@@ -34,6 +37,8 @@ public sealed class RunReaperJobTests(IntegrationFixture fixture) : IClassFixtur
         await JobKit.AddAttemptAsync(fixture.DataSource, "retired-job", "running", now.AddHours(-2));
         await JobKit.AddAttemptAsync(fixture.DataSource, "retired-recently", "running", now.AddMinutes(-30));
         await using var server = await fixture.StartServerAsync();
+        var finals = new ConcurrentQueue<(string Outcome, string Trigger, string Mode)>();
+        using var listener = RunsCounted(finals);
 
         var (status, body) = await JobKit.RunOverHttpAsync(server, RunReaperJob.Id);
 
@@ -60,6 +65,30 @@ public sealed class RunReaperJobTests(IntegrationFixture fixture) : IClassFixtur
         Assert.DoesNotContain("2025-01-06/all", await fixture.ListBlobsAsync(fixture.LockContainer));
         Assert.Equal(5, (await fixture.ListBlobsAsync(fixture.LockContainer)).Count);
         Assert.Equal(2, body.GetProperty("metrics").GetProperty("abandoned_runs").GetDouble());
+        // An abandoned run is final where the reaper marks it: counted in the run metrics there, with its own tags.
+        Assert.Contains(("abandoned", "cli", "PIPELINE_ONLY"), finals);
+    }
+
+    /// <summary>Every count of <c>inpsyq.runs</c> in this process from now on, with its outcome, trigger and mode.</summary>
+    private static MeterListener RunsCounted(ConcurrentQueue<(string Outcome, string Trigger, string Mode)> finals)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == WeeklyTelemetry.Name && instrument.Name == "inpsyq.runs")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var values = tags.ToArray().ToDictionary(tag => tag.Key, tag => tag.Value as string);
+            finals.Enqueue((values["outcome"]!, values["trigger"]!, values["mode"]!));
+        });
+        listener.Start();
+        return listener;
     }
 
     [Fact]
