@@ -253,6 +253,7 @@ finally
     await blobs.Locks.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
     await blobs.Attribution.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
     await queues.Queue.DeleteIfExistsAsync(CancellationToken.None);
+    await queues.Next.DeleteIfExistsAsync(CancellationToken.None);
     await queues.Poison.DeleteIfExistsAsync(CancellationToken.None);
 }
 

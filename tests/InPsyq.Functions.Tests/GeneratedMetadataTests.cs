@@ -28,12 +28,14 @@ public sealed partial class GeneratedMetadataTests
     }
 
     [Fact]
-    public void The_work_items_are_one_queue_function_on_the_work_queue_setting_and_its_identity_connection()
+    public void The_work_items_are_a_queue_function_per_work_queue_named_by_the_work_queue_setting_with_its_identity_connection()
     {
-        var queue = Assert.Single(s_functions, function => function.Trigger.Type == "queueTrigger");
+        var queues = s_functions.Where(function => function.Trigger.Type == "queueTrigger").OrderBy(function => function.Name, StringComparer.Ordinal).ToList();
 
-        Assert.Equal(("WorkItem", "%WEEKLY_WORK_QUEUE%", "WEEKLY_QUEUE"), (queue.Name, queue.Trigger.QueueName, queue.Trigger.Connection));
-        Assert.Empty(queue.OutputTypes);
+        Assert.Equal(
+            [("WorkItem", "%WEEKLY_WORK_QUEUE%", "WEEKLY_QUEUE"), ("WorkItemNext", "%WEEKLY_WORK_QUEUE%-next", "WEEKLY_QUEUE")],
+            queues.Select(queue => (queue.Name, queue.Trigger.QueueName, queue.Trigger.Connection)));
+        Assert.All(queues, queue => Assert.Empty(queue.OutputTypes));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed partial class TriggerSettingsTests
 
         Assert.NotEmpty(bound);
         Assert.Equal(bound, settings.Select(setting => (setting.Function, setting.Name)).Order());
-        Assert.All(settings, setting => Assert.Equal(setting.Function != "WorkItem", setting.IsSchedule));
+        Assert.All(settings, setting => Assert.Equal(setting.Function is not ("WorkItem" or "WorkItemNext"), setting.IsSchedule));
     }
 
     [Fact]

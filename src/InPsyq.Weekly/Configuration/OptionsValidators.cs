@@ -213,12 +213,13 @@ internal sealed class WorkOptionsValidator(IOptions<WeeklyRunOptions> runOptions
     public ValidateOptionsResult Validate(string? name, WorkOptions options)
     {
         var failures = new List<string>();
-        // Queue names: 3-63 lowercase letters, digits and single hyphens; at most 56 so that "-poison" fits.
-        if (options.Queue is not { Length: >= 3 and <= 56 } queue
+        // Queue names: 3-63 lowercase letters, digits and single hyphens; at most 51 so that "-next-poison" fits (the
+        // Functions host's own poison queue of the "-next" queue).
+        if (options.Queue is not { Length: >= 3 and <= 51 } queue
             || !queue.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
             || queue.StartsWith('-') || queue.EndsWith('-') || queue.Contains("--", StringComparison.Ordinal))
         {
-            failures.Add("WEEKLY_WORK_QUEUE must be 3 to 56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
+            failures.Add("WEEKLY_WORK_QUEUE must be 3 to 51 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
         }
 
         Settings.RequireRange(failures, "WEEKLY_WORK_ITEM_TEAMS", options.ItemTeams, 1, 500);

@@ -52,9 +52,15 @@ public sealed record WorkMessage(
 /// </summary>
 public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages, TimeSpan? OldestPoisonAge);
 
+/// <summary>A message received from one of the work queues, with the queue it came from (its receipts are that queue's).</summary>
+public sealed record ReceivedMessage(QueueMessage Message, QueueClient Queue);
+
 /// <summary>
-/// The work queue <c>WEEKLY_WORK_QUEUE</c> and its <c>-poison</c> queue, on the storage account of the blob containers
-/// (the connection string's queue endpoint, or <c>QUEUE_SERVICE_URI</c> with the managed identity).
+/// The work queues and their <c>-poison</c> queue, on the storage account of the blob containers (the connection
+/// string's queue endpoint, or <c>QUEUE_SERVICE_URI</c> with the managed identity). <c>WEEKLY_WORK_QUEUE</c> holds the
+/// first items of each run; <c>{WEEKLY_WORK_QUEUE}-next</c> every item that continues a run under way (a later stage,
+/// the rest of an item). A worker takes from the second first, so an org's next stage does not wait behind the first
+/// stage of every other org and run (each queue is first in, first out).
 /// </summary>
 public sealed class WorkQueueClient
 {
@@ -80,48 +86,76 @@ public sealed class WorkQueueClient
             ? new QueueServiceClient(connectionString, options)
             : new QueueServiceClient(storage.Value.EffectiveQueueServiceUri, credential, options);
         Queue = service.GetQueueClient(work.Value.Queue);
+        Next = service.GetQueueClient(work.Value.Queue + NextSuffix);
         Poison = service.GetQueueClient(work.Value.Queue + "-poison");
         _time = time;
     }
 
+    /// <summary>The suffix of the queue of items that continue a run under way (the Functions trigger names it too).</summary>
+    public const string NextSuffix = "-next";
+
+    /// <summary>The first items of each run.</summary>
     public QueueClient Queue { get; }
+
+    /// <summary>The items that continue a run under way; taken before <see cref="Queue"/>.</summary>
+    public QueueClient Next { get; }
 
     public QueueClient Poison { get; }
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         await Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Next.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
-    public Task SendAsync(WorkMessage message, CancellationToken cancellationToken) =>
-        Queue.SendMessageAsync(message.ToJson(), cancellationToken);
+    /// <param name="continuesRun">The item continues a run under way (<see cref="Next"/>), else it starts one (<see cref="Queue"/>).</param>
+    public Task SendAsync(WorkMessage message, bool continuesRun, CancellationToken cancellationToken) =>
+        (continuesRun ? Next : Queue).SendMessageAsync(message.ToJson(), cancellationToken);
 
-    public async Task<IReadOnlyList<QueueMessage>> ReceiveAsync(int maxMessages, TimeSpan visibility, CancellationToken cancellationToken) =>
-        (await Queue.ReceiveMessagesAsync(maxMessages, visibility, cancellationToken)).Value;
-
-    /// <summary>Keeps a received message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
-    public async Task<string> RenewAsync(QueueMessage message, string popReceipt, TimeSpan visibility, CancellationToken cancellationToken) =>
-        (await Queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken)).Value.PopReceipt;
-
-    public Task DeleteAsync(QueueMessage message, string popReceipt, CancellationToken cancellationToken) =>
-        Queue.DeleteMessageAsync(message.MessageId, popReceipt, cancellationToken);
-
-    /// <summary>Moves a message nobody can work to the poison queue (its text as it was), then deletes it.</summary>
-    public async Task MoveToPoisonAsync(QueueMessage message, string popReceipt, CancellationToken cancellationToken)
+    /// <summary>One message, from <see cref="Next"/> when it has one, else from <see cref="Queue"/>; null when both are empty.</summary>
+    public async Task<ReceivedMessage?> ReceiveAsync(TimeSpan visibility, CancellationToken cancellationToken)
     {
-        await Poison.SendMessageAsync(message.Body.ToString(), cancellationToken);
-        await DeleteAsync(message, popReceipt, cancellationToken);
+        foreach (var queue in (QueueClient[])[Next, Queue])
+        {
+            if ((await queue.ReceiveMessagesAsync(1, visibility, cancellationToken)).Value is [var message, ..])
+            {
+                return new ReceivedMessage(message, queue);
+            }
+        }
+
+        return null;
     }
 
+    /// <summary>Keeps a received message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
+    public static async Task<string> RenewAsync(ReceivedMessage received, string popReceipt, TimeSpan visibility, CancellationToken cancellationToken) =>
+        (await received.Queue.UpdateMessageAsync(received.Message.MessageId, popReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken)).Value.PopReceipt;
+
+    public static Task DeleteAsync(ReceivedMessage received, string popReceipt, CancellationToken cancellationToken) =>
+        received.Queue.DeleteMessageAsync(received.Message.MessageId, popReceipt, cancellationToken);
+
+    /// <summary>Moves a message nobody can work to the poison queue (its text as it was), then deletes it.</summary>
+    public async Task MoveToPoisonAsync(ReceivedMessage received, string popReceipt, CancellationToken cancellationToken)
+    {
+        await Poison.SendMessageAsync(received.Message.Body.ToString(), cancellationToken);
+        await DeleteAsync(received, popReceipt, cancellationToken);
+    }
+
+    /// <summary>Both work queues together (messages, the oldest visible one), and the poison queue.</summary>
     public async Task<WorkQueueDepth> DepthAsync(CancellationToken cancellationToken)
     {
-        var properties = await Queue.GetPropertiesAsync(cancellationToken);
-        var oldest = (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
+        var first = await Queue.GetPropertiesAsync(cancellationToken);
+        var next = await Next.GetPropertiesAsync(cancellationToken);
+        var oldest = new[]
+        {
+            (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
+            (await Next.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
+        }.Min();
         var poison = await Poison.GetPropertiesAsync(cancellationToken);
         var oldestPoison = (await Poison.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
         var now = _time.GetUtcNow();
-        return new WorkQueueDepth(properties.Value.ApproximateMessagesCount, now - oldest, poison.Value.ApproximateMessagesCount, now - oldestPoison);
+        return new WorkQueueDepth(
+            first.Value.ApproximateMessagesCount + next.Value.ApproximateMessagesCount, now - oldest, poison.Value.ApproximateMessagesCount, now - oldestPoison);
     }
 
     /// <summary>

@@ -223,7 +223,7 @@ public sealed partial class WorkItemProcessor(
     /// </summary>
     public async Task ContinueAsync(Guid runId, ItemCompletion completion, RunTrace? trace, CancellationToken cancellationToken)
     {
-        await outbox.SendAsync(runId, completion.CreatedItems, trace, cancellationToken);
+        await outbox.SendAsync(runId, completion.CreatedItems, trace, completion.StartsRun, cancellationToken);
         foreach (var placeholder in completion.Deferred)
         {
             var run = (await runs.FindWorkAsync(runId, cancellationToken))!;

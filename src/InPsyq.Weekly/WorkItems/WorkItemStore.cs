@@ -18,6 +18,9 @@ public sealed record PlannedOrg(Guid OrgId, IReadOnlyList<Guid> TeamIds);
 public sealed record ItemCompletion(IReadOnlyList<Guid> CreatedItems, bool RunFinal)
 {
     public IReadOnlyList<WorkItem> Deferred { get; init; } = [];
+
+    /// <summary>The items are a run's first (its planning), not a continuation of one under way.</summary>
+    public bool StartsRun { get; init; }
 }
 
 /// <summary>What a delivery of an item's message found.</summary>
@@ -115,7 +118,7 @@ public sealed class WorkItemStore(NpgsqlDataSource dataSource)
 
         var completion = await EndOrRetryAsync(connection, runId, created, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return completion;
+        return completion with { StartsRun = true };
     }
 
     /// <summary>

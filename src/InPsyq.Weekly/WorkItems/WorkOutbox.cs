@@ -17,8 +17,11 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
 {
     private const int ResendBatch = 100;
 
-    /// <summary>Sends the items' messages, with the run's trace context, and confirms those sent; returns how many were.</summary>
-    public async Task<int> SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, RunTrace? trace, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the items' messages, with the run's trace context, and confirms those sent; returns how many were. Items
+    /// that <paramref name="startRun"/> go to the queue of first items, the others to the queue of items that continue a run.
+    /// </summary>
+    public async Task<int> SendAsync(Guid runId, IReadOnlyList<Guid> itemIds, RunTrace? trace, bool startRun, CancellationToken cancellationToken)
     {
         if (itemIds.Count == 0)
         {
@@ -30,7 +33,7 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
         {
             foreach (var itemId in itemIds)
             {
-                await queue.SendAsync(WorkMessage.For(runId, itemId, trace), cancellationToken);
+                await queue.SendAsync(WorkMessage.For(runId, itemId, trace), continuesRun: !startRun, cancellationToken);
                 sent.Add(itemId);
             }
         }
@@ -54,7 +57,8 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
         var sent = 0;
         foreach (var run in rows.GroupBy(row => row.RunId))
         {
-            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], trace: null, cancellationToken);
+            // The run is under way by now: its items no longer wait behind the first items of other runs.
+            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], trace: null, startRun: false, cancellationToken);
         }
 
         return sent;

@@ -1,5 +1,4 @@
 using Azure;
-using Azure.Storage.Queues.Models;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Telemetry;
@@ -42,7 +41,7 @@ public sealed partial class WorkQueueWorker(
         var settings = options.Value;
         while (!noMoreItems.IsCancellationRequested)
         {
-            QueueMessage? message;
+            ReceivedMessage? message;
             try
             {
                 using var polling = WeeklyTelemetry.Untraced();
@@ -52,8 +51,7 @@ public sealed partial class WorkQueueWorker(
                     return;
                 }
 
-                var received = await queue.ReceiveAsync(1, settings.Visibility, noMoreItems.Token);
-                message = received.Count > 0 ? received[0] : null;
+                message = await queue.ReceiveAsync(settings.Visibility, noMoreItems.Token);
             }
             catch (OperationCanceledException) when (noMoreItems.IsCancellationRequested)
             {
@@ -75,16 +73,16 @@ public sealed partial class WorkQueueWorker(
         }
     }
 
-    private async Task WorkAsync(QueueMessage message, CancellationToken cancellationToken)
+    private async Task WorkAsync(ReceivedMessage message, CancellationToken cancellationToken)
     {
-        if (WorkMessage.FromJson(message.Body.ToString()) is not { } work)
+        if (WorkMessage.FromJson(message.Message.Body.ToString()) is not { } work)
         {
-            LogUnreadable(message.MessageId);
-            await queue.MoveToPoisonAsync(message, message.PopReceipt, cancellationToken);
+            LogUnreadable(message.Message.MessageId);
+            await queue.MoveToPoisonAsync(message, message.Message.PopReceipt, cancellationToken);
             return;
         }
 
-        var receipt = new PopReceipt(message.PopReceipt);
+        var receipt = new PopReceipt(message.Message.PopReceipt);
         using var renewing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var renewal = RenewAsync(message, receipt, renewing.Token);
         var finished = false;
@@ -111,7 +109,7 @@ public sealed partial class WorkQueueWorker(
         {
             try
             {
-                await queue.DeleteAsync(message, receipt.Value, CancellationToken.None);
+                await WorkQueueClient.DeleteAsync(message, receipt.Value, CancellationToken.None);
             }
             catch (RequestFailedException e) when (e.Status is 404 or 400)
             {
@@ -120,14 +118,14 @@ public sealed partial class WorkQueueWorker(
         }
     }
 
-    private async Task RenewAsync(QueueMessage message, PopReceipt receipt, CancellationToken cancellationToken)
+    private async Task RenewAsync(ReceivedMessage message, PopReceipt receipt, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         while (await DelayAsync(settings.Renew, cancellationToken))
         {
             try
             {
-                receipt.Value = await queue.RenewAsync(message, receipt.Value, settings.Visibility, cancellationToken);
+                receipt.Value = await WorkQueueClient.RenewAsync(message, receipt.Value, settings.Visibility, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -136,7 +134,7 @@ public sealed partial class WorkQueueWorker(
             catch (RequestFailedException e)
             {
                 // Another instance has the message now; the item's claim keeps this delivery from writing.
-                LogRenewFailed(message.MessageId, e.Status);
+                LogRenewFailed(message.Message.MessageId, e.Status);
                 return;
             }
         }

@@ -35,7 +35,7 @@ public sealed class HostJsonTests
 
         Assert.Equal(1, (int)s_queues["batchSize"]!);
         Assert.Equal(1, (int)s_queues["newBatchThreshold"]!);
-        // The host runs batchSize + newBatchThreshold messages at once per instance.
+        // The host runs batchSize + newBatchThreshold messages of each queue at once per instance.
         Assert.Equal(defaults.Workers, (int)s_queues["batchSize"]! + (int)s_queues["newBatchThreshold"]!);
     }
 

@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using InPsyq.Server;
 using InPsyq.Weekly.Hosting;
+using InPsyq.Weekly.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,7 +26,7 @@ public class IntegrationFixture : IAsyncLifetime
 
     public string AttributionContainer => $"attribution-{_suffix}";
 
-    /// <summary>This class's own work queue (and its <c>-poison</c> queue).</summary>
+    /// <summary>This class's own work queue (and its <c>-next</c> and <c>-poison</c> queues).</summary>
     public string WorkQueue => $"work-{_suffix}";
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
@@ -62,6 +63,7 @@ public class IntegrationFixture : IAsyncLifetime
         await BlobService.GetBlobContainerClient(AttributionContainer).CreateIfNotExistsAsync();
         var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
         await queues.GetQueueClient(WorkQueue).CreateIfNotExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix).CreateIfNotExistsAsync();
         await queues.GetQueueClient(WorkQueue + "-poison").CreateIfNotExistsAsync();
     }
 
@@ -77,6 +79,7 @@ public class IntegrationFixture : IAsyncLifetime
         await BlobService.GetBlobContainerClient(AttributionContainer).DeleteIfExistsAsync();
         var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
         await queues.GetQueueClient(WorkQueue).DeleteIfExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix).DeleteIfExistsAsync();
         await queues.GetQueueClient(WorkQueue + "-poison").DeleteIfExistsAsync();
         await TestDatabases.DropAsync(PostgresConnectionString);
     }

@@ -26,6 +26,7 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
         _services = Services();
         _queue = _services.GetRequiredService<WorkQueueClient>();
         await _queue.Queue.ClearMessagesAsync();
+        await _queue.Next.ClearMessagesAsync();
         await _queue.Poison.ClearMessagesAsync();
         await using var clear = fixture.DataSource.CreateCommand("delete from weekly_runs");
         await clear.ExecuteNonQueryAsync();
@@ -46,7 +47,7 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
     [Fact]
     public async Task A_message_older_than_the_threshold_while_no_item_starts_is_degraded()
     {
-        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
         _time.SetUtcNow(DateTimeOffset.UtcNow.AddMinutes(5));
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync()).Status);
 
@@ -61,7 +62,7 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
     [Fact]
     public async Task An_old_message_is_healthy_while_items_start_and_the_threshold_is_a_setting()
     {
-        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
         _time.SetUtcNow(DateTimeOffset.UtcNow.AddMinutes(20));
         await StartItemAsync(startedAt: _time.GetUtcNow().AddMinutes(-5));
 

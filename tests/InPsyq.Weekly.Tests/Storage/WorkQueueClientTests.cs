@@ -15,6 +15,7 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
     {
         await _queue.EnsureAsync(CancellationToken.None);
         await _queue.Queue.ClearMessagesAsync();
+        await _queue.Next.ClearMessagesAsync();
         await _queue.Poison.ClearMessagesAsync();
     }
 
@@ -25,26 +26,46 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
     {
         var message = new WorkMessage(Guid.NewGuid(), Guid.NewGuid(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 
-        await _queue.SendAsync(message, CancellationToken.None);
+        await _queue.SendAsync(message, continuesRun: false, CancellationToken.None);
 
         var raw = new QueueClient(TestEnvironment.BlobConnectionString, fixture.WorkQueue); // no decoding: the text as stored
         var stored = (await raw.PeekMessagesAsync(1)).Value.Single().Body.ToString();
         var json = Encoding.UTF8.GetString(Convert.FromBase64String(stored));
         Assert.Equal($$"""{"v":1,"run_id":"{{message.RunId}}","item_id":"{{message.ItemId}}","traceparent":"{{message.Traceparent}}"}""", json);
-        Assert.Equal(message, WorkMessage.FromJson((await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), CancellationToken.None)).Single().Body.ToString()));
+        Assert.Equal(message, WorkMessage.FromJson((await _queue.ReceiveAsync(TimeSpan.FromSeconds(5), CancellationToken.None))!.Message.Body.ToString()));
+    }
+
+    [Fact]
+    public async Task The_items_that_continue_a_run_are_received_before_the_first_items_of_runs_and_the_depth_counts_both()
+    {
+        var first = new WorkMessage(Guid.NewGuid(), Guid.NewGuid());
+        var next = new WorkMessage(Guid.NewGuid(), Guid.NewGuid());
+        await _queue.SendAsync(first, continuesRun: false, CancellationToken.None);
+        await _queue.SendAsync(next, continuesRun: true, CancellationToken.None);
+
+        var depth = await _queue.DepthAsync(CancellationToken.None);
+        var one = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(30), CancellationToken.None))!;
+        var two = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(30), CancellationToken.None))!;
+
+        Assert.Equal(2, depth.Messages);
+        Assert.Equal((next, _queue.Next.Name), (WorkMessage.FromJson(one.Message.Body.ToString()), one.Queue.Name));
+        Assert.Equal((first, _queue.Queue.Name), (WorkMessage.FromJson(two.Message.Body.ToString()), two.Queue.Name));
+        await WorkQueueClient.DeleteAsync(one, one.Message.PopReceipt, CancellationToken.None);
+        await WorkQueueClient.DeleteAsync(two, two.Message.PopReceipt, CancellationToken.None);
+        Assert.Equal(0, (await _queue.DepthAsync(CancellationToken.None)).Messages);
     }
 
     [Fact]
     public async Task A_renewed_message_stays_invisible_past_its_first_timeout_and_a_deleted_one_is_gone()
     {
-        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
-        var received = (await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(2), CancellationToken.None)).Single();
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
+        var received = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(2), CancellationToken.None))!;
 
-        var receipt = await _queue.RenewAsync(received, received.PopReceipt, TimeSpan.FromSeconds(6), CancellationToken.None);
+        var receipt = await WorkQueueClient.RenewAsync(received, received.Message.PopReceipt, TimeSpan.FromSeconds(6), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
-        Assert.Empty(await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(2), CancellationToken.None));
-        await _queue.DeleteAsync(received, receipt, CancellationToken.None);
+        Assert.Null(await _queue.ReceiveAsync(TimeSpan.FromSeconds(2), CancellationToken.None));
+        await WorkQueueClient.DeleteAsync(received, receipt, CancellationToken.None);
         Assert.Equal(0, (await _queue.DepthAsync(CancellationToken.None)).Messages);
     }
 
@@ -52,10 +73,10 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
     public async Task A_message_moved_to_poison_keeps_its_text_and_leaves_the_queue()
     {
         await _queue.Queue.SendMessageAsync("not a work message");
-        var received = (await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), CancellationToken.None)).Single();
-        Assert.Null(WorkMessage.FromJson(received.Body.ToString()));
+        var received = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(5), CancellationToken.None))!;
+        Assert.Null(WorkMessage.FromJson(received.Message.Body.ToString()));
 
-        await _queue.MoveToPoisonAsync(received, received.PopReceipt, CancellationToken.None);
+        await _queue.MoveToPoisonAsync(received, received.Message.PopReceipt, CancellationToken.None);
 
         var depth = await _queue.DepthAsync(CancellationToken.None);
         Assert.Equal((0, 1), (depth.Messages, depth.PoisonMessages));
@@ -65,7 +86,7 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
     [Fact]
     public async Task The_depth_says_how_old_the_oldest_message_is()
     {
-        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         var depth = await _queue.DepthAsync(CancellationToken.None);
@@ -80,9 +101,9 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         var empty = await _queue.DepthAsync(CancellationToken.None);
         Assert.Equal((0, null), (empty.PoisonMessages, empty.OldestPoisonAge));
 
-        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), CancellationToken.None);
-        var received = (await _queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), CancellationToken.None)).Single();
-        await _queue.MoveToPoisonAsync(received, received.PopReceipt, CancellationToken.None);
+        await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
+        var received = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(5), CancellationToken.None))!;
+        await _queue.MoveToPoisonAsync(received, received.Message.PopReceipt, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         var depth = await _queue.DepthAsync(CancellationToken.None);

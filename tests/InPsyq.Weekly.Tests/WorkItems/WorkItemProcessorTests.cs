@@ -75,10 +75,10 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
         var queue = services.GetRequiredService<WorkQueueClient>();
 
         // At-least-once delivery: the message of an item that is final comes again (a resend, a lapsed visibility).
-        await queue.SendAsync(new WorkMessage(runId, await ScalarAsync<Guid>("select item_id from weekly_work_items where run_id = $1 order by item_id limit 1", runId)), CancellationToken.None);
+        await queue.SendAsync(new WorkMessage(runId, await ScalarAsync<Guid>("select item_id from weekly_work_items where run_id = $1 order by item_id limit 1", runId)), continuesRun: true, CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await services.GetRequiredService<WorkQueueWorker>().WorkAsync(
-            async cancellationToken => (await queue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0, timeout.Token);
+            async cancellationToken => (await queue.DepthAsync(cancellationToken)).Messages == 0, timeout.Token);
 
         Assert.False(timeout.IsCancellationRequested, "the duplicate message was not deleted within 30 s");
         Assert.Equal(before, await RowsOfRunAsync(runId));
@@ -185,7 +185,7 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
     private static async Task WorkUntilFinalAsync(IServiceProvider services, Guid runId)
     {
         var unsent = await services.GetRequiredService<WorkItemStore>().UnsentAsync(TimeSpan.Zero, 1000, CancellationToken.None);
-        await services.GetRequiredService<WorkOutbox>().SendAsync(runId, [.. unsent.Where(row => row.RunId == runId).Select(row => row.ItemId)], trace: null, CancellationToken.None);
+        await services.GetRequiredService<WorkOutbox>().SendAsync(runId, [.. unsent.Where(row => row.RunId == runId).Select(row => row.ItemId)], trace: null, startRun: true, CancellationToken.None);
         var runs = services.GetRequiredService<WeeklyRunStore>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await services.GetRequiredService<WorkQueueWorker>().WorkAsync(

@@ -27,16 +27,16 @@ public sealed class WorkOptionsValidatorTests
     }
 
     [Fact]
-    public void A_queue_name_of_56_characters_leaves_room_for_the_poison_suffix()
+    public void A_queue_name_of_51_characters_leaves_room_for_the_next_and_poison_suffixes()
     {
-        var result = Validate(("WEEKLY_WORK_QUEUE", new string('q', 56)));
+        var result = Validate(("WEEKLY_WORK_QUEUE", new string('q', 51)));
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
 
     [Theory]
     [InlineData("WEEKLY_WORK_QUEUE", "ab")]
-    [InlineData("WEEKLY_WORK_QUEUE", "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq")] // 57: "-poison" would not fit in 63
+    [InlineData("WEEKLY_WORK_QUEUE", "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq")] // 52: "-next-poison" would not fit in 63
     [InlineData("WEEKLY_WORK_QUEUE", "Weekly-Work")]
     [InlineData("WEEKLY_WORK_QUEUE", "weekly--work")]
     [InlineData("WEEKLY_WORK_QUEUE", "-weekly-work")]
