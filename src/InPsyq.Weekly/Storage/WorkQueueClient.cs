@@ -53,7 +53,15 @@ public sealed record WorkMessage(
 public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages, TimeSpan? OldestPoisonAge);
 
 /// <summary>A message received from one of the work queues, with the queue it came from (its receipts are that queue's).</summary>
-public sealed record ReceivedMessage(QueueMessage Message, QueueClient Queue);
+public sealed record ReceivedMessage(QueueMessage Message, QueueClient Queue)
+{
+    /// <summary>Keeps the message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
+    public async Task<string> RenewAsync(string popReceipt, TimeSpan visibility, CancellationToken cancellationToken) =>
+        (await Queue.UpdateMessageAsync(Message.MessageId, popReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken)).Value.PopReceipt;
+
+    public Task DeleteAsync(string popReceipt, CancellationToken cancellationToken) =>
+        Queue.DeleteMessageAsync(Message.MessageId, popReceipt, cancellationToken);
+}
 
 /// <summary>
 /// The work queues and their <c>-poison</c> queue, on the storage account of the blob containers (the connection
@@ -127,18 +135,11 @@ public sealed class WorkQueueClient
         return null;
     }
 
-    /// <summary>Keeps a received message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
-    public static async Task<string> RenewAsync(ReceivedMessage received, string popReceipt, TimeSpan visibility, CancellationToken cancellationToken) =>
-        (await received.Queue.UpdateMessageAsync(received.Message.MessageId, popReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken)).Value.PopReceipt;
-
-    public static Task DeleteAsync(ReceivedMessage received, string popReceipt, CancellationToken cancellationToken) =>
-        received.Queue.DeleteMessageAsync(received.Message.MessageId, popReceipt, cancellationToken);
-
     /// <summary>Moves a message nobody can work to the poison queue (its text as it was), then deletes it.</summary>
     public async Task MoveToPoisonAsync(ReceivedMessage received, string popReceipt, CancellationToken cancellationToken)
     {
         await Poison.SendMessageAsync(received.Message.Body.ToString(), cancellationToken);
-        await DeleteAsync(received, popReceipt, cancellationToken);
+        await received.DeleteAsync(popReceipt, cancellationToken);
     }
 
     /// <summary>Both work queues together (messages, the oldest visible one), and the poison queue.</summary>

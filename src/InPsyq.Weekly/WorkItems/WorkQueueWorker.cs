@@ -109,7 +109,7 @@ public sealed partial class WorkQueueWorker(
         {
             try
             {
-                await WorkQueueClient.DeleteAsync(message, receipt.Value, CancellationToken.None);
+                await message.DeleteAsync(receipt.Value, CancellationToken.None);
             }
             catch (RequestFailedException e) when (e.Status is 404 or 400)
             {
@@ -125,7 +125,7 @@ public sealed partial class WorkQueueWorker(
         {
             try
             {
-                receipt.Value = await WorkQueueClient.RenewAsync(message, receipt.Value, settings.Visibility, cancellationToken);
+                receipt.Value = await message.RenewAsync(receipt.Value, settings.Visibility, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -50,8 +50,8 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         Assert.Equal(2, depth.Messages);
         Assert.Equal((next, _queue.Next.Name), (WorkMessage.FromJson(one.Message.Body.ToString()), one.Queue.Name));
         Assert.Equal((first, _queue.Queue.Name), (WorkMessage.FromJson(two.Message.Body.ToString()), two.Queue.Name));
-        await WorkQueueClient.DeleteAsync(one, one.Message.PopReceipt, CancellationToken.None);
-        await WorkQueueClient.DeleteAsync(two, two.Message.PopReceipt, CancellationToken.None);
+        await one.DeleteAsync(one.Message.PopReceipt, CancellationToken.None);
+        await two.DeleteAsync(two.Message.PopReceipt, CancellationToken.None);
         Assert.Equal(0, (await _queue.DepthAsync(CancellationToken.None)).Messages);
     }
 
@@ -61,11 +61,11 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         await _queue.SendAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()), continuesRun: false, CancellationToken.None);
         var received = (await _queue.ReceiveAsync(TimeSpan.FromSeconds(2), CancellationToken.None))!;
 
-        var receipt = await WorkQueueClient.RenewAsync(received, received.Message.PopReceipt, TimeSpan.FromSeconds(6), CancellationToken.None);
+        var receipt = await received.RenewAsync(received.Message.PopReceipt, TimeSpan.FromSeconds(6), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         Assert.Null(await _queue.ReceiveAsync(TimeSpan.FromSeconds(2), CancellationToken.None));
-        await WorkQueueClient.DeleteAsync(received, receipt, CancellationToken.None);
+        await received.DeleteAsync(receipt, CancellationToken.None);
         Assert.Equal(0, (await _queue.DepthAsync(CancellationToken.None)).Messages);
     }
 
