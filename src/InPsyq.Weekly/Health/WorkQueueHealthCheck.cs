@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace InPsyq.Weekly.Health;
 
 /// <summary>
-/// <c>work_queue</c>: the depth of <c>WEEKLY_WORK_QUEUE</c>, the age of its oldest visible message and the poison
-/// messages of the last 7 days. Degraded when the oldest message is older than
+/// <c>work_queue</c>: the depth of <c>WEEKLY_WORK_QUEUE</c> and its <c>-next</c> lane together, the age of their
+/// oldest visible message and the poison messages of the last 7 days. Degraded when the oldest message is older than
 /// <c>HEALTH_QUEUE_AGE_DEGRADED_SECONDS</c> and no work item started within that time (nobody takes the messages), or
 /// when young poison messages exist; unhealthy when the queue does not answer.
 /// </summary>
