@@ -62,6 +62,9 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     public ConcurrentQueue<FakeRequest> Requests { get; } = new();
 
+    /// <summary>Every reply waits for this task first: a test holds the service's answers until it has seen what it needs.</summary>
+    public Task Hold { get; set; } = Task.CompletedTask;
+
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     public Uri Endpoint { get; private set; } = null!;
@@ -133,6 +136,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
             var reply = _script.TryDequeue(out var scripted) ? scripted : Default;
             Requests.Enqueue(new FakeRequest(deployment, apiKey, body!, receivedAt, reply.Status));
+            await Hold.WaitAsync(context.RequestAborted);
             await Task.Delay(reply.Delay, context.RequestAborted);
             context.Response.StatusCode = reply.Status;
             context.Response.ContentType = "application/json";
