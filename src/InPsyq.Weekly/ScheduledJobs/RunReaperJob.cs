@@ -1,7 +1,6 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using Azure.Storage.Queues.Models;
 using InPsyq.Weekly.Alerts;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
@@ -199,7 +198,7 @@ public sealed partial class RunReaperJob(
     private async Task<int> DeleteOldPoisonAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var deleted = 0;
-        var kept = new List<QueueMessage>();
+        var kept = new List<ReceivedMessage>();
         for (var batch = 0; batch < MaxPoisonBatches; batch++)
         {
             var messages = await queue.ReceivePoisonAsync(s_poisonSweepVisibility, cancellationToken);
@@ -209,23 +208,23 @@ public sealed partial class RunReaperJob(
             }
 
             var old = messages
-                .Where(message => message.InsertedOn < now - WorkQueueClient.PoisonRetention)
-                .Select(message => (Message: message, RunId: WorkMessage.FromJson(message.Body.ToString())?.RunId))
+                .Where(received => received.Message.InsertedOn < now - WorkQueueClient.PoisonRetention)
+                .Select(received => (Message: received, RunId: WorkMessage.FromJson(received.Message.Body.ToString())?.RunId))
                 .ToList();
             var running = await runs.WhichRunningAsync(old.Select(entry => entry.RunId).OfType<Guid>().ToHashSet(), cancellationToken);
             var deletable = old.Where(entry => entry.RunId is not { } runId || !running.Contains(runId)).Select(entry => entry.Message).ToHashSet();
-            foreach (var message in deletable)
+            foreach (var received in deletable)
             {
-                await queue.DeletePoisonAsync(message, cancellationToken);
+                await received.DeleteAsync(received.Message.PopReceipt, cancellationToken);
             }
 
             deleted += deletable.Count;
             kept.AddRange(messages.Where(message => !deletable.Contains(message)));
         }
 
-        foreach (var message in kept)
+        foreach (var received in kept)
         {
-            await queue.ReturnPoisonAsync(message, cancellationToken);
+            await received.RenewAsync(received.Message.PopReceipt, TimeSpan.Zero, cancellationToken);
         }
 
         if (deleted > 0)

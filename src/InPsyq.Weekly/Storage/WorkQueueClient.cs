@@ -52,7 +52,7 @@ public sealed record WorkMessage(
 /// </summary>
 public sealed record WorkQueueDepth(int Messages, TimeSpan? OldestAge, int PoisonMessages, TimeSpan? OldestPoisonAge);
 
-/// <summary>A message received from one of the work queues, with the queue it came from (its receipts are that queue's).</summary>
+/// <summary>A message received from a work or poison queue, with the queue it came from (its receipts are that queue's).</summary>
 public sealed record ReceivedMessage(QueueMessage Message, QueueClient Queue)
 {
     /// <summary>Keeps the message invisible for another <paramref name="visibility"/>; returns its new pop receipt.</summary>
@@ -64,11 +64,13 @@ public sealed record ReceivedMessage(QueueMessage Message, QueueClient Queue)
 }
 
 /// <summary>
-/// The work queues and their <c>-poison</c> queue, on the storage account of the blob containers (the connection
+/// The work queues and their poison queues, on the storage account of the blob containers (the connection
 /// string's queue endpoint, or <c>QUEUE_SERVICE_URI</c> with the managed identity). <c>WEEKLY_WORK_QUEUE</c> holds the
 /// first items of each run; <c>{WEEKLY_WORK_QUEUE}-next</c> every item that continues a run under way (a later stage,
 /// the rest of an item). A worker takes from the second first, so an org's next stage does not wait behind the first
-/// stage of every other org and run (each queue is first in, first out).
+/// stage of every other org and run (each queue is first in, first out). A message nobody can work goes to
+/// <c>{WEEKLY_WORK_QUEUE}-poison</c>; the Functions host moves a message whose dequeue count ran out to the poison queue
+/// of its trigger's queue, so <c>{WEEKLY_WORK_QUEUE}-next-poison</c> is watched and swept as well.
 /// </summary>
 public sealed class WorkQueueClient
 {
@@ -95,12 +97,16 @@ public sealed class WorkQueueClient
             : new QueueServiceClient(storage.Value.EffectiveQueueServiceUri, credential, options);
         Queue = service.GetQueueClient(work.Value.Queue);
         Next = service.GetQueueClient(work.Value.Queue + NextSuffix);
-        Poison = service.GetQueueClient(work.Value.Queue + "-poison");
+        Poison = service.GetQueueClient(work.Value.Queue + PoisonSuffix);
+        NextPoison = service.GetQueueClient(work.Value.Queue + NextSuffix + PoisonSuffix);
         _time = time;
     }
 
     /// <summary>The suffix of the queue of items that continue a run under way (the Functions trigger names it too).</summary>
     public const string NextSuffix = "-next";
+
+    /// <summary>The suffix the Functions host gives the poison queue of a trigger's queue.</summary>
+    public const string PoisonSuffix = "-poison";
 
     /// <summary>The first items of each run.</summary>
     public QueueClient Queue { get; }
@@ -108,13 +114,20 @@ public sealed class WorkQueueClient
     /// <summary>The items that continue a run under way; taken before <see cref="Queue"/>.</summary>
     public QueueClient Next { get; }
 
+    /// <summary>Where this library moves a message nobody can work, and the Functions host a first item's message.</summary>
     public QueueClient Poison { get; }
+
+    /// <summary>Where the Functions host moves a continuing item's message whose dequeue count ran out.</summary>
+    public QueueClient NextPoison { get; }
+
+    private QueueClient[] PoisonQueues => [Poison, NextPoison];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
-        await Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await Next.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await Poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        foreach (var queue in (QueueClient[])[Queue, Next, .. PoisonQueues])
+        {
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
     }
 
     /// <param name="continuesRun">The item continues a run under way (<see cref="Next"/>), else it starts one (<see cref="Queue"/>).</param>
@@ -142,7 +155,7 @@ public sealed class WorkQueueClient
         await received.DeleteAsync(popReceipt, cancellationToken);
     }
 
-    /// <summary>Both work queues together (messages, the oldest visible one), and the poison queue.</summary>
+    /// <summary>Both work queues together (messages, the oldest visible one), and both poison queues together.</summary>
     public async Task<WorkQueueDepth> DepthAsync(CancellationToken cancellationToken)
     {
         var first = await Queue.GetPropertiesAsync(cancellationToken);
@@ -152,33 +165,48 @@ public sealed class WorkQueueClient
             (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
             (await Next.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
         }.Min();
-        var poison = await Poison.GetPropertiesAsync(cancellationToken);
-        var oldestPoison = (await Poison.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn;
+        var poisonMessages = 0;
+        DateTimeOffset? oldestPoison = null;
+        foreach (var poison in PoisonQueues)
+        {
+            poisonMessages += (await poison.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            oldestPoison = new[] { oldestPoison, (await poison.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn }.Min();
+        }
+
         var now = _time.GetUtcNow();
-        return new WorkQueueDepth(
-            first.Value.ApproximateMessagesCount + next.Value.ApproximateMessagesCount, now - oldest, poison.Value.ApproximateMessagesCount, now - oldestPoison);
+        return new WorkQueueDepth(first.Value.ApproximateMessagesCount + next.Value.ApproximateMessagesCount, now - oldest, poisonMessages, now - oldestPoison);
     }
 
     /// <summary>
-    /// The poison messages moved there at or after <paramref name="since"/>. A peek sees the first
-    /// <see cref="MaxBatch"/> messages, the oldest (the queue is roughly first in, first out): those are judged by their
-    /// insertion time, the rest of the queue counts as younger.
+    /// The poison messages of both poison queues moved there at or after <paramref name="since"/>. A peek sees the
+    /// first <see cref="MaxBatch"/> messages of a queue, the oldest (a queue is roughly first in, first out): those are
+    /// judged by their insertion time, the rest of the queue counts as younger.
     /// </summary>
     public async Task<int> CountPoisonSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var total = (await Poison.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
-        var peeked = (await Poison.PeekMessagesAsync(MaxBatch, cancellationToken)).Value;
-        return peeked.Count(message => message.InsertedOn >= since) + Math.Max(0, total - peeked.Length);
+        var count = 0;
+        foreach (var poison in PoisonQueues)
+        {
+            var total = (await poison.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            var peeked = (await poison.PeekMessagesAsync(MaxBatch, cancellationToken)).Value;
+            count += peeked.Count(message => message.InsertedOn >= since) + Math.Max(0, total - peeked.Length);
+        }
+
+        return count;
     }
 
-    /// <summary>Takes up to <see cref="MaxBatch"/> poison messages out of sight for <paramref name="visibility"/>, to look at or delete.</summary>
-    public async Task<IReadOnlyList<QueueMessage>> ReceivePoisonAsync(TimeSpan visibility, CancellationToken cancellationToken) =>
-        (await Poison.ReceiveMessagesAsync(MaxBatch, visibility, cancellationToken)).Value;
+    /// <summary>
+    /// Takes up to <see cref="MaxBatch"/> messages of each poison queue out of sight for <paramref name="visibility"/>,
+    /// to look at and delete, or to make visible again (<see cref="ReceivedMessage.RenewAsync"/> with zero).
+    /// </summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> ReceivePoisonAsync(TimeSpan visibility, CancellationToken cancellationToken)
+    {
+        var received = new List<ReceivedMessage>();
+        foreach (var poison in PoisonQueues)
+        {
+            received.AddRange((await poison.ReceiveMessagesAsync(MaxBatch, visibility, cancellationToken)).Value.Select(message => new ReceivedMessage(message, poison)));
+        }
 
-    public Task DeletePoisonAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        Poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-
-    /// <summary>Makes a received poison message visible again at once (it stays where it is).</summary>
-    public Task ReturnPoisonAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        Poison.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken);
+        return received;
+    }
 }

@@ -12,7 +12,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace InPsyq.Weekly.Tests.Jobs;
 
 /// <summary>
-/// <c>run-reaper</c> and <c>{WEEKLY_WORK_QUEUE}-poison</c>, against Azurite's queue: poison messages are kept 7 days,
+/// <c>run-reaper</c> and the poison queues (<c>{WEEKLY_WORK_QUEUE}-poison</c>, and <c>-next-poison</c> that the
+/// Functions host fills), against Azurite's queue: poison messages are kept 7 days,
 /// then deleted when their run is final or unknown. The queue stamps a message with its own clock, so the reaper's
 /// clock is moved 8 days on to make the messages old.
 /// </summary>
@@ -36,9 +37,9 @@ public sealed class RunReaperPoisonTests(IntegrationFixture fixture) : IClassFix
             new WorkMessage(Guid.NewGuid(), Guid.NewGuid()).ToJson(),
             "not a work message",
         ];
-        foreach (var body in bodies)
+        foreach (var (body, index) in bodies.Select((body, index) => (body, index)))
         {
-            await queue.Poison.SendMessageAsync(body);
+            await (index % 2 == 0 ? queue.Poison : queue.NextPoison).SendMessageAsync(body);
         }
 
         var (youngStatus, young) = await JobKit.RunOverHttpAsync(server, RunReaperJob.Id);
@@ -55,8 +56,16 @@ public sealed class RunReaperPoisonTests(IntegrationFixture fixture) : IClassFix
     }
 
     /// <summary>The visible poison messages' texts: a message the reaper kept is visible again at once.</summary>
-    private static async Task<List<string>> PeekPoisonAsync(WorkQueueClient queue) =>
-        [.. (await queue.Poison.PeekMessagesAsync(WorkQueueClient.MaxBatch)).Value.Select(message => message.Body.ToString()).Order(StringComparer.Ordinal)];
+    private static async Task<List<string>> PeekPoisonAsync(WorkQueueClient queue)
+    {
+        var texts = new List<string>();
+        foreach (var poison in new[] { queue.Poison, queue.NextPoison })
+        {
+            texts.AddRange((await poison.PeekMessagesAsync(WorkQueueClient.MaxBatch)).Value.Select(message => message.Body.ToString()));
+        }
+
+        return [.. texts.Order(StringComparer.Ordinal)];
+    }
 
     /// <summary>A lock held as a run holds it (an infinite lease with its run id as lease id), so the reaper leaves the run running.</summary>
     private async Task HoldLockAsync(Guid runId, LockKey key, DateTimeOffset expiresAt)

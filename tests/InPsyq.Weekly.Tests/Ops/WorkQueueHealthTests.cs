@@ -28,6 +28,7 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
         await _queue.Queue.ClearMessagesAsync();
         await _queue.Next.ClearMessagesAsync();
         await _queue.Poison.ClearMessagesAsync();
+        await _queue.NextPoison.ClearMessagesAsync();
         await using var clear = fixture.DataSource.CreateCommand("delete from weekly_runs");
         await clear.ExecuteNonQueryAsync();
     }
@@ -85,6 +86,18 @@ public sealed class WorkQueueHealthTests(IntegrationFixture fixture) : IClassFix
         Assert.Contains("1 poison message(s) in the last 7 days", young.Description, StringComparison.Ordinal);
         Assert.Contains("moved to the poison queue", young.Description, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Healthy, old.Status);
+    }
+
+    [Fact]
+    public async Task A_message_the_functions_host_moved_to_the_poison_queue_of_the_next_lane_counts_too()
+    {
+        await _queue.NextPoison.SendMessageAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()).ToJson());
+        await _queue.Poison.SendMessageAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()).ToJson());
+
+        var entry = await CheckAsync();
+
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("2 poison message(s) in the last 7 days", entry.Description, StringComparison.Ordinal);
     }
 
     [Fact]

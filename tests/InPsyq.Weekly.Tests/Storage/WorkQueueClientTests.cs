@@ -17,6 +17,7 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         await _queue.Queue.ClearMessagesAsync();
         await _queue.Next.ClearMessagesAsync();
         await _queue.Poison.ClearMessagesAsync();
+        await _queue.NextPoison.ClearMessagesAsync();
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -109,6 +110,19 @@ public sealed class WorkQueueClientTests(IntegrationFixture fixture) : IClassFix
         var depth = await _queue.DepthAsync(CancellationToken.None);
 
         Assert.Equal((0, null, 1), (depth.Messages, depth.OldestAge, depth.PoisonMessages));
+        Assert.InRange(depth.OldestPoisonAge!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task The_depth_counts_the_poison_queue_the_functions_host_gives_the_next_lane()
+    {
+        await _queue.NextPoison.SendMessageAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()).ToJson());
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await _queue.Poison.SendMessageAsync(new WorkMessage(Guid.NewGuid(), Guid.NewGuid()).ToJson());
+
+        var depth = await _queue.DepthAsync(CancellationToken.None);
+
+        Assert.Equal(2, depth.PoisonMessages);
         Assert.InRange(depth.OldestPoisonAge!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
     }
 }
