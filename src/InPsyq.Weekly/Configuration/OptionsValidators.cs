@@ -30,7 +30,7 @@ internal sealed class WeeklyRunOptionsValidator : IValidateOptions<WeeklyRunOpti
     }
 }
 
-internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions) : IValidateOptions<LockOptions>
+internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions, IOptions<WorkOptions> workOptions) : IValidateOptions<LockOptions>
 {
     public ValidateOptionsResult Validate(string? name, LockOptions options)
     {
@@ -43,6 +43,13 @@ internal sealed class LockOptionsValidator(IOptions<WeeklyRunOptions> runOptions
         if (run.RunDeadlineSeconds >= options.TtlSeconds || run.HttpDeadlineSeconds >= options.TtlSeconds)
         {
             failures.Add("WEEKLY_RUN_DEADLINE_SECONDS and WEEKLY_HTTP_DEADLINE_SECONDS must be below WEEKLY_LOCK_TTL_SECONDS, so a run ends before its lock does.");
+        }
+        else if (run.RunDeadlineSeconds + workOptions.Value.StallSeconds >= options.TtlSeconds)
+        {
+            // A run may work until its deadline and then go silent for up to the stall bound before the reaper ends
+            // it: until then its lock must not read as expired (locks health, locks release without --force).
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"WEEKLY_LOCK_TTL_SECONDS ({options.TtlSeconds}) must exceed WEEKLY_RUN_DEADLINE_SECONDS + WEEKLY_RUN_STALL_SECONDS ({run.RunDeadlineSeconds} + {workOptions.Value.StallSeconds}), so a lock never expires while its run may still be alive."));
         }
 
         Settings.RequireContainerName(failures, "BLOB_LOCK_CONTAINER", options.Container);

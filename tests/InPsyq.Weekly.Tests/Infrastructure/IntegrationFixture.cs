@@ -45,7 +45,7 @@ public class IntegrationFixture : IAsyncLifetime
         ["INTERNAL_CRON_SECRET"] = TestEnvironment.CronSecret,
         ["INTERNAL_ADMIN_SECRET"] = TestEnvironment.AdminSecret,
         ["WEEKLY_LOCK_LEASE_SECONDS"] = "15",
-        ["WEEKLY_LOCK_TTL_SECONDS"] = "40",
+        ["WEEKLY_LOCK_TTL_SECONDS"] = "1000",
         ["WEEKLY_HTTP_DEADLINE_SECONDS"] = "30",
         ["WEEKLY_RUN_DEADLINE_SECONDS"] = "30",
         ["WEEKLY_AUDIT_FINISH_RETRY_SECONDS"] = "2",
@@ -64,7 +64,8 @@ public class IntegrationFixture : IAsyncLifetime
         var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
         await queues.GetQueueClient(WorkQueue).CreateIfNotExistsAsync();
         await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix).CreateIfNotExistsAsync();
-        await queues.GetQueueClient(WorkQueue + "-poison").CreateIfNotExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.PoisonSuffix).CreateIfNotExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix + WorkQueueClient.PoisonSuffix).CreateIfNotExistsAsync();
     }
 
     public virtual async Task DisposeAsync()
@@ -80,7 +81,8 @@ public class IntegrationFixture : IAsyncLifetime
         var queues = new QueueServiceClient(TestEnvironment.BlobConnectionString);
         await queues.GetQueueClient(WorkQueue).DeleteIfExistsAsync();
         await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix).DeleteIfExistsAsync();
-        await queues.GetQueueClient(WorkQueue + "-poison").DeleteIfExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.PoisonSuffix).DeleteIfExistsAsync();
+        await queues.GetQueueClient(WorkQueue + WorkQueueClient.NextSuffix + WorkQueueClient.PoisonSuffix).DeleteIfExistsAsync();
         await TestDatabases.DropAsync(PostgresConnectionString);
     }
 
