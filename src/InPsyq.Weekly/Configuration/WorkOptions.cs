@@ -9,9 +9,12 @@ public sealed class WorkOptions
     [ConfigurationKeyName("WEEKLY_WORK_QUEUE")]
     public string Queue { get; set; } = "weekly-work";
 
-    /// <summary>Teams per work item (team_id order).</summary>
+    /// <summary>
+    /// Teams per work item (team_id order). Small enough that the last interpretation items of a run, which wait on
+    /// the LLM, end close together on every instance instead of leaving one instance working while the others idle.
+    /// </summary>
     [ConfigurationKeyName("WEEKLY_WORK_ITEM_TEAMS")]
-    public int ItemTeams { get; set; } = 25;
+    public int ItemTeams { get; set; } = 10;
 
     /// <summary>Deliveries of an item before it is final <c>failed</c> (its teams <c>WORK_ITEM_POISONED</c>).</summary>
     [ConfigurationKeyName("WEEKLY_WORK_MAX_ATTEMPTS")]

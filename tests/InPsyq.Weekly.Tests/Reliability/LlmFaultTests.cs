@@ -22,7 +22,7 @@ public sealed class LlmFaultTests(IntegrationFixture fixture) : IClassFixture<In
         await using var llm = await FakeOpenAIServer.StartAsync();
         var timeout = llm.Default with { Delay = TimeSpan.FromSeconds(5) };
         var garbage = FakeReply.Completion("{\"executive_summary\": \"not what the schema asks for\"");
-        // One team at a time, so the script is consumed team by team, in team_id order.
+        // One item and one team at a time, so the script is consumed team by team, in team_id order.
         llm.Script(
             FakeReply.Error(500), FakeReply.Error(502), FakeReply.Error(503),
             FakeReply.Error(429, retryAfter: "0"), llm.Default,
@@ -30,6 +30,7 @@ public sealed class LlmFaultTests(IntegrationFixture fixture) : IClassFixture<In
             timeout, timeout, timeout);
         var settings = InterpretationHarness.LlmSettings(llm, concurrency: 1);
         settings["WEEKLY_TEAM_PARALLELISM"] = "1";
+        settings["WEEKLY_WORKERS"] = "1";
         var services = fixture.CreateServices(settings);
 
         var report = (await services.GetRequiredService<WeeklyRunner>().RunAsync(RunnerHarness.Request(), RunTrigger.Http, CancellationToken.None)).Report!;
