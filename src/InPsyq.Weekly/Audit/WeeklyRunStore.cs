@@ -3,6 +3,7 @@ using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Primitives;
 using InPsyq.Weekly.Runs;
 using InPsyq.Weekly.Storage;
+using InPsyq.Weekly.Telemetry;
 using InPsyq.Weekly.Weeks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,8 @@ namespace InPsyq.Weekly.Audit;
 /// The start of an audited run, recorded as <c>running</c> before any work. A run worked as items has a
 /// <see cref="Deadline"/>: its <c>deadline_at</c> is Postgres's <c>now()</c> plus it, the clock every instance compares with.
 /// </summary>
-public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request, DateTimeOffset StartedAt, string Host, TimeSpan? Deadline = null);
+/// <param name="Trace">The trace context of the run's root span: every item message of the run carries it.</param>
+public sealed record RunStart(Guid RunId, RunTrigger Trigger, RunRequest Request, DateTimeOffset StartedAt, string Host, TimeSpan? Deadline = null, RunTrace? Trace = null);
 
 /// <summary>What a worker needs to know of the run whose item it works: the request, and the time left by Postgres's clock.</summary>
 public sealed record RunWork(Guid RunId, RunTrigger Trigger, RunRequest Request, string Status, TimeSpan? DeadlineIn, DateTimeOffset StartedAt);
@@ -118,8 +120,8 @@ public sealed partial class WeeklyRunStore(
         var request = run.Request;
         await using var command = dataSource.CreateCommand("""
             insert into weekly_runs (run_id, trigger, week_start, week_label, scope, org_id, team_id, mode, force, status, host, started_at, deadline_at, heartbeat_at,
-                caller_oid, caller_app_id)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11, now() + $12, now(), $13, $14)
+                caller_oid, caller_app_id, traceparent, tracestate)
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10, $11, now() + $12, now(), $13, $14, $15, $16)
             """);
         command.Parameters.Add(new() { Value = run.RunId });
         command.Parameters.Add(new() { Value = run.Trigger.ToWire() });
@@ -135,7 +137,20 @@ public sealed partial class WeeklyRunStore(
         command.Parameters.Add(new() { Value = (object?)run.Deadline ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
         command.Parameters.Add(new() { Value = (object?)request.Caller?.ObjectId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = (object?)request.Caller?.AppId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)run.Trace?.Traceparent ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)run.Trace?.Tracestate ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The trace context of a run's root span; null when the run was admitted without one (or does not exist).</summary>
+    public async Task<RunTrace?> TraceAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select traceparent, tracestate from weekly_runs where run_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = runId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0)
+            ? RunTrace.Of(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+            : null;
     }
 
     /// <summary>A run's request and time left, for a worker about to work one of its items; null when no such run exists.</summary>

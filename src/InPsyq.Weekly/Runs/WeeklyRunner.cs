@@ -96,7 +96,8 @@ public sealed partial class WeeklyRunner(
         var startedAt = time.GetUtcNow();
         try
         {
-            await audit.StartAsync(new RunStart(execution.RunId, execution.Trigger, request, startedAt, host.Name, runOptions.Value.RunDeadline), cancellationToken);
+            await audit.StartAsync(
+                new RunStart(execution.RunId, execution.Trigger, request, startedAt, host.Name, runOptions.Value.RunDeadline, RunTrace.Current), cancellationToken);
         }
         catch (NpgsqlException)
         {

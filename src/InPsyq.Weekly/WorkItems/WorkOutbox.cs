@@ -1,3 +1,4 @@
+using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Configuration;
 using InPsyq.Weekly.Storage;
 using InPsyq.Weekly.Telemetry;
@@ -10,10 +11,11 @@ namespace InPsyq.Weekly.WorkItems;
 /// Sends the messages of items once the transaction that created them (and their outbox rows) has committed, and
 /// confirms them; rows whose send was never confirmed (the sender died in between) are sent again by any worker.
 /// A message sent twice is harmless: its second delivery finds the item claimed or final. A send that fails (the
-/// queue does not answer) fails nothing: the items are committed, and their rows wait for a worker's resend. A message
-/// carries its run's trace context when sent from the run (a resend has none: its item's spans start a trace of their own).
+/// queue does not answer) fails nothing: the items are committed, and their rows wait for a worker's resend. Every
+/// message carries its run's trace context, a resend too (read from the run's audit row).
 /// </summary>
-public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queue, IOptions<WorkOptions> options, ILogger<WorkOutbox> logger)
+public sealed partial class WorkOutbox(
+    WorkItemStore items, WeeklyRunStore runs, WorkQueueClient queue, IOptions<WorkOptions> options, ILogger<WorkOutbox> logger)
 {
     private const int ResendBatch = 100;
 
@@ -58,7 +60,8 @@ public sealed partial class WorkOutbox(WorkItemStore items, WorkQueueClient queu
         foreach (var run in rows.GroupBy(row => row.RunId))
         {
             // The run is under way by now: its items no longer wait behind the first items of other runs.
-            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], trace: null, startRun: false, cancellationToken);
+            var trace = await runs.TraceAsync(run.Key, cancellationToken);
+            sent += await SendAsync(run.Key, [.. run.Select(row => row.ItemId)], trace, startRun: false, cancellationToken);
         }
 
         return sent;

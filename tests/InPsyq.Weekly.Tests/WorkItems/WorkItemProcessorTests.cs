@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using InPsyq.Weekly.Audit;
 using InPsyq.Weekly.Demo;
@@ -98,9 +99,11 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
                 TestEnvironment.BlobConnectionString, @"QueueEndpoint=http://127\.0\.0\.1:\d+", $"QueueEndpoint=http://127.0.0.1:{Reliability.ChildHost.FreePort()}"),
         };
         var request = new RunRequest(week, null, null, RunMode.PipelineOnly, DryRun: false, Force: false);
+        var caller = new Activity("caller").SetIdFormat(ActivityIdFormat.W3C).Start();
 
         var admitted = await fixture.CreateServices(unreachableQueue).GetRequiredService<WeeklyRunner>()
             .RunAsync(request, RunTrigger.Cli, CancellationToken.None, waitAtMost: TimeSpan.Zero);
+        caller.Stop();
 
         // Admitted all the same: its items are committed with their outbox rows, which wait to be sent.
         Assert.Null(admitted.Report);
@@ -110,6 +113,14 @@ public sealed class WorkItemProcessorTests(IntegrationFixture fixture) : IClassF
         Assert.Equal(
             await ScalarAsync<long>("select count(*) from weekly_work_items where run_id = $1", runId),
             (await store.UnsentAsync(TimeSpan.Zero, 100, CancellationToken.None)).Count(row => row.RunId == runId));
+        // A worker that knows nothing of the run sends its messages again (once older than the resend delay), in the
+        // run's trace all the same.
+        await Task.Delay(TimeSpan.FromSeconds(0.3));
+        Assert.True(await services.GetRequiredService<WorkOutbox>().ResendAsync(CancellationToken.None) > 0);
+        var resent = (await services.GetRequiredService<WorkQueueClient>().Next.PeekMessagesAsync(WorkQueueClient.MaxBatch)).Value
+            .Select(message => WorkMessage.FromJson(message.Body.ToString())!).Where(message => message.RunId == runId).ToList();
+        Assert.NotEmpty(resent);
+        Assert.All(resent, message => Assert.Equal(caller.TraceId.ToString(), message.Trace?.Traceparent.Split('-')[1]));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var runs = services.GetRequiredService<WeeklyRunStore>();
         await services.GetRequiredService<WorkQueueWorker>().WorkAsync(
