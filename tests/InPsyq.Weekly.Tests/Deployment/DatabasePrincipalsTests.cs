@@ -49,7 +49,9 @@ public sealed class DatabasePrincipalsTests(IntegrationFixture fixture) : IClass
         var org = DemoTenant.IdOf(DemoTenant.DefaultSeed, "org", "Northwind Health");
         var team = DemoTenant.IdOf(DemoTenant.DefaultSeed, "team", "Platform");
         var runtime = principals.ConnectionStringOf(principals.Runtime);
-        var services = fixture.CreateServices(new Dictionary<string, string?> { ["POSTGRES_CONNECTION_STRING"] = runtime });
+        // Disposed before the principals: their pools' sessions would keep the database from being dropped (the
+        // administrator may not terminate sessions of the roles it created).
+        await using var services = fixture.CreateServices(new Dictionary<string, string?> { ["POSTGRES_CONNECTION_STRING"] = runtime });
         var result = await services.GetRequiredService<WeeklyRunner>()
             .RunAsync(new RunRequest(s_week, org, team, RunMode.Full, false, false), RunTrigger.Cli, CancellationToken.None);
 
@@ -72,7 +74,7 @@ public sealed class DatabasePrincipalsTests(IntegrationFixture fixture) : IClass
             "the runtime is a member of inpsyq_service and not of the migrator");
 
         // db-maintenance analyzes as the migrator (PostgreSQL skips ANALYZE of a table for a non-owner), logs as the runtime.
-        var withMigrator = fixture.CreateServices(new Dictionary<string, string?>
+        await using var withMigrator = fixture.CreateServices(new Dictionary<string, string?>
         {
             ["POSTGRES_CONNECTION_STRING"] = runtime,
             ["POSTGRES_MIGRATOR_CONNECTION_STRING"] = principals.ConnectionStringOf(principals.Migrator),
@@ -245,14 +247,27 @@ public sealed class DatabasePrincipalsTests(IntegrationFixture fixture) : IClass
             try
             {
                 await using var admin = await OpenAsync(Admin, "postgres");
-                await ExecuteAsync(admin, $"drop database if exists {Database} with (force)");
+                // Without FORCE: the administrator may terminate no session of another role, and a plain drop stops an
+                // autovacuum worker of the database itself (FORCE refuses to, for lack of that right).
+                await ExecuteAsync(admin, $"drop database if exists {Database}");
                 await ExecuteAsync(admin, $"drop role if exists {Runtime}");
                 await ExecuteAsync(admin, $"drop role if exists {Migrator}");
             }
-            finally
+            catch (PostgresException)
             {
-                await ExecuteAsync(AdminConnectionString, $"drop role if exists {Admin}");
+                try
+                {
+                    await ExecuteAsync(AdminConnectionString, $"drop role if exists {Admin}");
+                }
+                catch (PostgresException)
+                {
+                    // It still owns what was not dropped: the failure to report is the first one.
+                }
+
+                throw;
             }
+
+            await ExecuteAsync(AdminConnectionString, $"drop role if exists {Admin}");
         }
 
         /// <summary>The local stand-in for Azure's administrator, written to the env file by scripts/services.sh.</summary>
