@@ -1,5 +1,5 @@
 using InPsyq.Weekly.Configuration;
-using Microsoft.Extensions.Configuration;
+using InPsyq.Weekly.UnitTests.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.UnitTests.Locking;
@@ -51,17 +51,8 @@ public sealed class LockOptionsValidatorTests
 
     private static ValidateOptionsResult Validate(params (string Setting, string Value)[] settings)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Setting, (string?)setting.Value)))
-            .Build();
-        return new LockOptionsValidator(Options.Create(Bind<WeeklyRunOptions>(configuration)), Options.Create(Bind<WorkOptions>(configuration)))
-            .Validate(null, Bind<LockOptions>(configuration));
-    }
-
-    private static T Bind<T>(IConfiguration configuration) where T : new()
-    {
-        var options = new T();
-        configuration.Bind(options);
-        return options;
+        var configuration = AppSettings.From(settings);
+        return new LockOptionsValidator(Options.Create(configuration.Bind<WeeklyRunOptions>()), Options.Create(configuration.Bind<WorkOptions>()))
+            .Validate(null, configuration.Bind<LockOptions>());
     }
 }

@@ -1,5 +1,5 @@
 using InPsyq.Weekly.Configuration;
-using Microsoft.Extensions.Configuration;
+using InPsyq.Weekly.UnitTests.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace InPsyq.Weekly.UnitTests.WorkItems;
@@ -66,13 +66,6 @@ public sealed class WorkOptionsValidatorTests
         Assert.Contains(result.Failures!, failure => failure.StartsWith(setting, StringComparison.Ordinal) || failure.Contains($" {setting} ", StringComparison.Ordinal));
     }
 
-    private static ValidateOptionsResult Validate(params (string Setting, string Value)[] settings)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Setting, (string?)setting.Value)))
-            .Build();
-        var options = new WorkOptions();
-        configuration.Bind(options);
-        return new WorkOptionsValidator(Options.Create(new WeeklyRunOptions())).Validate(null, options);
-    }
+    private static ValidateOptionsResult Validate(params (string Setting, string Value)[] settings) =>
+        new WorkOptionsValidator(Options.Create(new WeeklyRunOptions())).Validate(null, AppSettings.From(settings).Bind<WorkOptions>());
 }
