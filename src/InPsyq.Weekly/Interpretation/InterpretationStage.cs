@@ -83,7 +83,15 @@ public sealed partial class InterpretationStage : IPipelineStage
 
             var stale = await IsStaleAsync(team, cancellationToken);
             var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
-            if (!context.Force && await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected)
+            var active = await owner._store.FindActiveAsync(team.TeamId, context.Week, cancellationToken);
+            if (active?.InputHash == expected && active.RunId == context.RunId)
+            {
+                // This run wrote it already: a delivery of its item whose host died before recording the team's
+                // result. Even a forced run interprets a team once (its tokens were counted by that delivery, if at all).
+                return StageOutcome.Written();
+            }
+
+            if (!context.Force && active?.InputHash == expected)
             {
                 return StageOutcome.Skip(StageReasons.HashMatch);
             }
@@ -164,7 +172,7 @@ public sealed partial class InterpretationStage : IPipelineStage
             }
 
             var expected = Hash(output.AttributionHash, owner._interpreter.ConfiguredModelId);
-            return await owner._store.FindActiveHashAsync(team.TeamId, context.Week, cancellationToken) == expected
+            return (await owner._store.FindActiveAsync(team.TeamId, context.Week, cancellationToken))?.InputHash == expected
                 ? StagePlan.Skip(StageReasons.HashMatch)
                 : StagePlan.Run(StageReasons.InputChanged);
         }

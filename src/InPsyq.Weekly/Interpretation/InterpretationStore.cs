@@ -18,16 +18,20 @@ public sealed record InterpretationRow(
     long TokensOut,
     Guid RunId);
 
+/// <summary>The active row of a team-week, as far as deciding whether to write again needs it.</summary>
+public sealed record ActiveInterpretation(string InputHash, Guid RunId);
+
 /// <summary><c>weekly_interpretations</c>: at most one active row per team-week, replaced atomically.</summary>
 public sealed class InterpretationStore(NpgsqlDataSource dataSource)
 {
-    public async Task<string?> FindActiveHashAsync(Guid teamId, IsoWeek week, CancellationToken cancellationToken)
+    public async Task<ActiveInterpretation?> FindActiveAsync(Guid teamId, IsoWeek week, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select input_hash from weekly_interpretations where team_id = $1 and week_start = $2 and is_active");
+            "select input_hash, run_id from weekly_interpretations where team_id = $1 and week_start = $2 and is_active");
         command.Parameters.Add(new() { Value = teamId });
         command.Parameters.Add(new() { Value = week.Monday });
-        return (string?)await command.ExecuteScalarAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new ActiveInterpretation(reader.GetString(0), reader.GetGuid(1)) : null;
     }
 
     /// <summary>

@@ -52,6 +52,25 @@ public sealed class InterpretationStageTests(IntegrationFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_forced_run_that_meets_the_interpretation_it_wrote_itself_does_not_write_it_again()
+    {
+        var (org, team) = await SeededTeamAsync();
+        var services = _harness.Services();
+        var stage = InterpretationHarness.Stage(services);
+        var context = await _harness.ContextAsync(services, org, force: true);
+
+        // The same run works the team twice: its item was delivered again after its first host died between writing
+        // the interpretation and recording the team's result.
+        var first = await (await stage.BeginOrgAsync(context, CancellationToken.None)).RunTeamAsync(team, CancellationToken.None);
+        var redelivered = await (await stage.BeginOrgAsync(context, CancellationToken.None)).RunTeamAsync(team, CancellationToken.None);
+
+        Assert.Equal((StageOutcome.Written(), StageOutcome.Written()), (first, redelivered));
+        Assert.Equal(1, await _harness.RowCountAsync(team.TeamId));
+        Assert.Equal(StageOutcome.Written(), await _harness.RunAsync(services, org, team, force: true));
+        Assert.Equal(2, await _harness.RowCountAsync(team.TeamId));
+    }
+
+    [Fact]
     public async Task A_changed_attribution_hash_is_interpreted_again()
     {
         var (org, team) = await SeededTeamAsync();
