@@ -158,23 +158,24 @@ public sealed class WorkQueueClient
     /// <summary>Both work queues together (messages, the oldest visible one), and both poison queues together.</summary>
     public async Task<WorkQueueDepth> DepthAsync(CancellationToken cancellationToken)
     {
-        var first = await Queue.GetPropertiesAsync(cancellationToken);
-        var next = await Next.GetPropertiesAsync(cancellationToken);
-        var oldest = new[]
+        var (messages, oldest) = await MeasureAsync([Queue, Next], cancellationToken);
+        var (poisonMessages, oldestPoison) = await MeasureAsync(PoisonQueues, cancellationToken);
+        var now = _time.GetUtcNow();
+        return new WorkQueueDepth(messages, now - oldest, poisonMessages, now - oldestPoison);
+    }
+
+    /// <summary>The approximate messages of the queues together, and when the oldest visible one was inserted.</summary>
+    private static async Task<(int Messages, DateTimeOffset? Oldest)> MeasureAsync(QueueClient[] queues, CancellationToken cancellationToken)
+    {
+        var messages = 0;
+        DateTimeOffset? oldest = null;
+        foreach (var queue in queues)
         {
-            (await Queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
-            (await Next.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn,
-        }.Min();
-        var poisonMessages = 0;
-        DateTimeOffset? oldestPoison = null;
-        foreach (var poison in PoisonQueues)
-        {
-            poisonMessages += (await poison.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
-            oldestPoison = new[] { oldestPoison, (await poison.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn }.Min();
+            messages += (await queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            oldest = new[] { oldest, (await queue.PeekMessagesAsync(1, cancellationToken)).Value.FirstOrDefault()?.InsertedOn }.Min();
         }
 
-        var now = _time.GetUtcNow();
-        return new WorkQueueDepth(first.Value.ApproximateMessagesCount + next.Value.ApproximateMessagesCount, now - oldest, poisonMessages, now - oldestPoison);
+        return (messages, oldest);
     }
 
     /// <summary>
